@@ -1,0 +1,25 @@
+# Two commands on a fresh machine with Python 3.11+:  `make demo`  and  `make test`.
+# uv comes from PATH, or is bootstrapped with pip into .tools/ when missing.
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTHON ?= python3
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: setup demo test lint
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv
+
+setup: $(UV)
+	$(UV) sync --frozen --quiet
+
+demo: setup
+	$(UV) run --frozen newsdesk demo
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+test: lint
+	$(UV) run --frozen pytest -q

@@ -1,0 +1,300 @@
+"""The ``newsdesk`` command: run, demo, query, countries."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# Settings that give Prefect's ephemeral mode clean logs (ENGINEERING.md §1); pyproject.toml
+# carries them too, but only when newsdesk is started from the project folder.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+
+
+def _prefect_env() -> None:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from ingest.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for attr, field in (("db", "db"), ("feeds", "feeds"), ("seeds", "seeds_dir")):
+        value = getattr(args, attr, None)
+        if value:
+            overrides[field] = Path(value)
+    if getattr(args, "allow_host", None):
+        overrides["allow_hosts"] = list(args.allow_host)
+    return Settings(**overrides)
+
+
+def _preflight(settings: Any) -> None:
+    """Fail fast, before Prefect starts, on a bad feeds file, bad seeds or an unusable database."""
+    from ingest.feedlist import load_feed_list
+    from ingest.seeds import load_seeds
+    from warehouse.db import connect
+
+    load_feed_list(settings.feeds)
+    load_seeds(settings.seeds_dir)
+    connect(settings.db).close()
+
+
+def print_summary(summary: Any, out: Any = sys.stdout) -> None:
+    s = summary
+    lines = [
+        f"run {s.run_id}: {s.status} in {s.seconds:.1f} s",
+        f"  feeds      {s.feeds_ok} ok, {s.feeds_failed} failed (of {s.feeds_total})",
+        f"  entries    {s.entries_seen} seen, {s.new_entries} new",
+        f"  pages      {s.pages_fetched} fetched, {s.pages_failed} failed",
+        f"  articles   {s.articles_stored} stored, {s.duplicates} duplicates",
+        f"  countries  {s.countries_found} found",
+        f"  alerts     {s.alerts_raised} raised"
+        + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
+    ]
+    lines += [f"  failed feed: {f}" for f in s.failed_feeds]
+    print("\n".join(lines), file=out)
+
+
+def _run_flow(settings: Any) -> int:
+    from ingest.errors import NewsdeskError
+
+    try:
+        _preflight(settings)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    _prefect_env()
+    from flows.nightly import nightly
+
+    try:
+        summary = nightly(
+            feeds_file=str(settings.feeds),
+            db_path=str(settings.db),
+            seeds_dir=str(settings.seeds_dir),
+            allow_hosts=list(settings.allow_hosts),
+        )
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"newsdesk: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+    print_summary(summary)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run_flow(_settings(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows.demo import DEMO_PORT, serve_site, write_feed_list
+
+    try:
+        server = serve_site(port=args.port if args.port is not None else DEMO_PORT)
+        base_url = server.__enter__()
+    except OSError as exc:
+        print(
+            f"newsdesk: cannot serve the demo site on 127.0.0.1:{args.port or DEMO_PORT}: "
+            f"{exc} (choose another with --port)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            args.feeds = str(write_feed_list(base_url, Path(tmp) / "feeds.toml"))
+            args.allow_host = ["127.0.0.1"]
+            print(f"demo site at {base_url} (feeds: /harbor/rss.xml, /courier/atom.xml)")
+            settings = _settings(args)
+            code = _run_flow(settings)
+    finally:
+        server.__exit__(None, None, None)
+    if code == 0:
+        print()
+        for title, sql in DEMO_QUERIES:
+            print(title)
+            _print_query(settings.db, sql, "table")
+            print()
+    return code
+
+
+DEMO_QUERIES = (
+    (
+        "Articles stored (originals and duplicates):",
+        "SELECT source, coalesce(site_name, '') AS site, left(title, 48) AS title, language,"
+        " CASE WHEN duplicate_of IS NULL THEN '' ELSE 'duplicate of ' || duplicate_of END AS dup"
+        " FROM articles ORDER BY source DESC, published_at",
+    ),
+    (
+        "Alerts (countries never mentioned before):",
+        "SELECT a.country_code, a.country_name, left(t.title, 50) AS first_article, a.run_id"
+        " FROM alerts a JOIN articles t USING (article_id) ORDER BY a.raised_at, a.country_code",
+    ),
+)
+
+
+def _format(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    if fmt == "json":
+        return "\n".join(
+            json.dumps(dict(zip(columns, r, strict=True)), default=str, ensure_ascii=False)
+            for r in rows
+        )
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    cells = [[("" if v is None else str(v)).replace("\n", " ") for v in r] for r in rows]
+    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for r in cells:
+        out.append("  ".join(v[:w].ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def _print_query(db: Path, sql: str, fmt: str) -> int:
+    import duckdb
+
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+
+    try:
+        con = connect(db, read_only=True)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        print(f"newsdesk: query failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(_format(columns, rows, fmt))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    return _print_query(_settings(args).db, args.sql, args.format)
+
+
+def cmd_countries(args: argparse.Namespace) -> int:
+    from ingest.countries import detect_countries
+
+    sources = args.files or ["-"]
+    for source in sources:
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"newsdesk: cannot read {source}: {exc}", file=sys.stderr)
+            return 2
+        found = [
+            {"code": c.code, "name": c.name, "mentions": c.mentions} for c in detect_countries(text)
+        ]
+        print(
+            json.dumps(
+                {"source": "<stdin>" if source == "-" else source, "countries": found},
+                ensure_ascii=False,
+            )
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="Nightly news ingestion: RSS/Atom feeds to a DuckDB warehouse, "
+        "with alerts when a new country is mentioned.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def db_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--db", help="DuckDB warehouse file (env NEWSDESK_DB; default newsdesk.duckdb)"
+        )
+
+    run = sub.add_parser(
+        "run",
+        help="run the nightly flow once, now",
+        description="Run the nightly flow once and print a summary. Exit 0 "
+        "when the run completed (failed feeds are recorded); 2 for "
+        "a bad feeds file, bad seeds or an unusable database.",
+    )
+    run.add_argument("--feeds", help="feed list, TOML or OPML (env NEWSDESK_FEEDS)")
+    db_arg(run)
+    run.add_argument("--seeds", help="folder of seed *.txt files (env NEWSDESK_SEEDS_DIR)")
+    run.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="allow fetching from this host even on a private or loopback "
+        "address (repeatable; env NEWSDESK_ALLOW_HOSTS)",
+    )
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="serve the bundled demo site on loopback and run on it",
+        description="Start a small loopback news site written for newsdesk, "
+        "run the nightly flow against it, print what was stored.",
+    )
+    db_arg(demo)
+    demo.add_argument("--seeds", help="folder of seed *.txt files")
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port of the demo site (default 8765; keep it fixed across runs)",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    query = sub.add_parser(
+        "query",
+        help="run a read-only SQL query on the warehouse",
+        description="Run a read-only SQL query and print the result.",
+    )
+    query.add_argument("sql", help="the SQL statement")
+    db_arg(query)
+    query.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default table)",
+    )
+    query.set_defaults(func=cmd_query)
+
+    countries = sub.add_parser(
+        "countries",
+        help="print the countries a text mentions",
+        description="Print one JSON line per input with the countries it "
+        "mentions, using the detector the flow uses.",
+    )
+    countries.add_argument("files", nargs="*", help="text files; '-' or none reads stdin")
+    countries.set_defaults(func=cmd_countries)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

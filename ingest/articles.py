@@ -1,0 +1,63 @@
+"""Assembling article records from what the stages found, and tagging their countries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ingest.countries import detect_countries
+from ingest.models import Article, CountryMention, ExtractedPage, FeedEntry
+from ingest.normalize import content_hash, short_id
+
+
+def article_id_for(canonical_url: str) -> str:
+    """Article ids derive from the canonical URL, so a rerun finds the same id."""
+    return short_id(canonical_url)
+
+
+def build_article(
+    entry: FeedEntry, page: ExtractedPage, fetched_at: datetime, run_id: str
+) -> Article:
+    """Merge the feed entry (identity, date with time) with the page (text, metadata).
+
+    The feed's date wins because it carries a time of day; the page's date (often a day only)
+    fills in when the feed has none. The feed's title wins over the page's <title>, which
+    often carries the site's name.
+    """
+    return Article(
+        article_id=article_id_for(entry.canonical_url),
+        source="feed",
+        url=entry.url,
+        canonical_url=entry.canonical_url,
+        feed_url=entry.feed_url,
+        title=entry.title or page.title,
+        author=page.author,
+        published_at=entry.published_at or entry.updated_at or page.published_at,
+        fetched_at=fetched_at,
+        site_name=page.site_name,
+        language=page.language,
+        text=page.text,
+        content_hash=content_hash(page.text),
+        run_id=run_id,
+        raw_entry=entry.raw,
+    )
+
+
+def tag_countries(articles: Sequence[Article]) -> list[CountryMention]:
+    """Country mentions of the originals; duplicates get none (their original has them)."""
+    mentions = []
+    for article in articles:
+        if article.duplicate_of is not None:
+            continue
+        for c in detect_countries(article.text):
+            mentions.append(
+                CountryMention(
+                    article_id=article.article_id,
+                    country_code=c.code,
+                    country_name=c.name,
+                    mentions=c.mentions,
+                    first_offset=c.first_offset,
+                    snippet=c.snippet,
+                )
+            )
+    return mentions

@@ -1,0 +1,135 @@
+"""Extraction: page bytes to normalized text and metadata, with trafilatura.
+
+Pure and process-safe: ``extract_page`` takes bytes and returns a record or a failure reason, so
+the flow can run it in a process pool sized to the cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
+
+import py3langid
+import trafilatura
+
+from ingest.models import ExtractedPage, FetchResult
+from ingest.normalize import normalize_text
+
+log = logging.getLogger(__name__)
+
+# Shorter texts are navigation, paywall stubs or error pages rather than articles.
+MIN_TEXT_CHARS = 200
+# Below this many pages a process pool costs more to start than it saves.
+POOL_MIN_PAGES = 24
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+
+
+def decode_html(content: bytes, content_type: str | None) -> str | bytes:
+    """Decode with the declared charset (HTTP header, then <meta>); else leave it to trafilatura.
+
+    trafilatura ignores both declarations and guesses, which fails on short pages in legacy
+    encodings. A declaration that does not decode cleanly is ignored.
+    """
+    for source in (
+        _HEADER_CHARSET.search(content_type or ""),
+        _META_CHARSET.search(content[:4096]),
+    ):
+        if source is None:
+            continue
+        charset = source.group(1)
+        name = charset if isinstance(charset, str) else charset.decode("ascii", "ignore")
+        try:
+            return content.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return content
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text, or None when too short to tell."""
+    if len(text) < 40:
+        return None
+    code, _score = py3langid.classify(text[:5000])
+    return str(code)[:2] if code else None
+
+
+def _date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(value.split())
+    return cleaned or None
+
+
+def _drop_title_line(text: str, title: str | None) -> str:
+    """The headline is stored as the title; kept in the text it would hide syndicated copies."""
+    if not title:
+        return text
+    first, _, rest = text.partition("\n")
+    if " ".join(first.split()).casefold() == title.casefold():
+        return rest.lstrip("\n")
+    return text
+
+
+def extract_page(page: FetchResult) -> ExtractedPage | str:
+    """Extract one page; returns the record, or a one-line reason why there is no article."""
+    html = decode_html(page.content, page.headers.get("content-type"))
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=page.final_url,
+            with_metadata=True,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=False,
+            deduplicate=False,
+            as_dict=True,
+        )
+    except Exception as exc:  # trafilatura raises many kinds on hostile HTML; never stop the run
+        return f"extraction failed: {exc.__class__.__name__}: {exc}"
+    if not isinstance(doc, dict):
+        return "no extractable text"
+    title = _clean(doc.get("title"))
+    text = _drop_title_line(normalize_text(str(doc.get("text") or "")), title)
+    if len(text) < MIN_TEXT_CHARS:
+        return f"no article text ({len(text)} characters)"
+    return ExtractedPage(
+        url=page.url,
+        final_url=page.final_url,
+        title=title,
+        author=_clean(doc.get("author")),
+        published_at=_date(doc.get("date")),
+        site_name=_clean(doc.get("sitename")) or _clean(doc.get("hostname")),
+        language=detect_language(text),
+        text=text,
+    )
+
+
+def extraction_pool(workers: int) -> Executor:
+    """A process pool for extraction; forkserver, because forking a threaded process can hang."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
+
+
+def extract_many(
+    pages: Sequence[FetchResult], pool: Executor | None = None
+) -> list[ExtractedPage | str]:
+    """Extract pages in order; in the pool when one is given and the batch is worth it."""
+    if pool is None or len(pages) < 2:
+        return [extract_page(p) for p in pages]
+    return list(pool.map(extract_page, pages, chunksize=2))

@@ -1,0 +1,97 @@
+"""The feed list: TOML ``[[feeds]]`` tables, or an OPML file exported from a feed reader."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from xml.etree import ElementTree
+
+from pydantic import ValidationError
+
+from ingest.errors import FeedListError
+from ingest.models import FeedSpec
+from ingest.urls import canonical_url
+
+
+def load_feed_list(path: Path) -> list[FeedSpec]:
+    """Read and validate a feed list; raise ``FeedListError`` naming the entry and the field."""
+    if not path.is_file():
+        raise FeedListError(f"feeds file not found: {path}")
+    raw = path.read_bytes()
+    if path.suffix.lower() in (".opml", ".xml") or raw.lstrip()[:5] in (b"<?xml", b"<opml"):
+        entries = _opml_entries(path, raw)
+    else:
+        entries = _toml_entries(path, raw)
+    specs: list[FeedSpec] = []
+    seen: set[str] = set()
+    for label, entry in entries:
+        spec = _validate(path, label, entry)
+        if spec.url in seen:
+            raise FeedListError(f"{path}: {label}: field 'url': duplicate feed {spec.url}")
+        seen.add(spec.url)
+        specs.append(spec)
+    if not specs:
+        raise FeedListError(f"{path}: no feeds listed")
+    return specs
+
+
+def _toml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]:
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FeedListError(f"{path}: not valid TOML: {exc}") from exc
+    feeds = data.get("feeds")
+    if not isinstance(feeds, list):
+        raise FeedListError(f"{path}: expected [[feeds]] tables")
+    out = []
+    for i, entry in enumerate(feeds, start=1):
+        if not isinstance(entry, dict):
+            raise FeedListError(f"{path}: feeds entry #{i}: expected a table")
+        label = f"feeds entry #{i}" + (f" ({entry['name']!r})" if "name" in entry else "")
+        out.append((label, entry))
+    return out
+
+
+def _opml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]:
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise FeedListError(f"{path}: OPML with a DOCTYPE or entities is refused")
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError as exc:
+        raise FeedListError(f"{path}: not valid OPML: {exc}") from exc
+    out: list[tuple[str, dict[str, object]]] = []
+
+    def walk(node: ElementTree.Element, tags: tuple[str, ...]) -> None:
+        for child in node.findall("outline"):
+            url = child.get("xmlUrl")
+            title = child.get("title") or child.get("text") or ""
+            if url is None:
+                walk(child, (*tags, title) if title else tags)
+                continue
+            label = f"outline #{len(out) + 1} ({title!r})"
+            out.append((label, {"url": url, "name": title or url, "tags": list(tags)}))
+
+    body = root.find("body")
+    if body is None:
+        raise FeedListError(f"{path}: OPML has no <body>")
+    walk(body, ())
+    return out
+
+
+def _validate(path: Path, label: str, entry: dict[str, object]) -> FeedSpec:
+    unknown = set(entry) - {"url", "name", "tags"}
+    if unknown:
+        raise FeedListError(f"{path}: {label}: unknown field {sorted(unknown)[0]!r}")
+    try:
+        spec = FeedSpec.model_validate(entry)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "entry"
+        raise FeedListError(f"{path}: {label}: field {field!r}: {err['msg']}") from None
+    if not spec.name.strip():
+        raise FeedListError(f"{path}: {label}: field 'name': must not be empty")
+    try:
+        canonical_url(spec.url)
+    except ValueError as exc:
+        raise FeedListError(f"{path}: {label}: field 'url': {exc}") from None
+    return spec

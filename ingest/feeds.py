@@ -1,0 +1,126 @@
+"""Feed parsing: bytes in, entries out. feedparser never touches the network here."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from ingest.models import FeedEntry, FeedOutcome, FeedStatus, FetchResult, ParsedFeed
+from ingest.urls import canonical_url
+
+
+def _to_utc(value: Any) -> datetime | None:
+    """feedparser's *_parsed fields are UTC struct_times; an absent or odd date stays None."""
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _jsonable(entry: Any) -> dict[str, Any]:
+    """The raw entry as plain JSON (struct_times become ISO strings) for later reprocessing."""
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, time.struct_time):
+            parsed = _to_utc(obj)
+            return parsed.isoformat() if parsed else None
+        if isinstance(obj, bytes):
+            return obj.decode("utf-8", "replace")
+        return str(obj)
+
+    result: dict[str, Any] = json.loads(json.dumps(dict(entry), default=default))
+    return result
+
+
+def parse_feed(
+    content: bytes, feed_url: str, headers: dict[str, str] | None = None, max_entries: int = 500
+) -> ParsedFeed:
+    """Parse feed bytes; a malformed feed keeps its parseable entries and says why it is bozo."""
+    parsed = feedparser.parse(content, response_headers=headers or {})
+    bozo_reason = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        bozo_reason = f"{exc.__class__.__name__}: {exc}" if exc else "malformed feed"
+    entries: list[FeedEntry] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for raw in parsed.entries[:max_entries]:
+        link = raw.get("link") or ""
+        if not link:
+            for candidate in raw.get("links", []):
+                if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+                    link = candidate["href"]
+                    break
+        if not link:
+            skipped.append(f"entry {raw.get('id') or raw.get('title') or '?'!r}: no link")
+            continue
+        absolute = urljoin(feed_url, link.strip())
+        try:
+            canon = canonical_url(absolute)
+        except ValueError as exc:
+            skipped.append(f"entry link {absolute[:200]!r}: {exc}")
+            continue
+        if canon in seen:
+            continue
+        seen.add(canon)
+        title = raw.get("title")
+        entries.append(
+            FeedEntry(
+                feed_url=feed_url,
+                entry_id=str(raw.get("id") or absolute),
+                url=absolute,
+                canonical_url=canon,
+                title=" ".join(title.split()) if isinstance(title, str) else None,
+                published_at=_to_utc(raw.get("published_parsed")),
+                updated_at=_to_utc(raw.get("updated_parsed")),
+                raw=_jsonable(raw),
+            )
+        )
+    if len(parsed.entries) > max_entries:
+        skipped.append(f"{len(parsed.entries) - max_entries} entries past the {max_entries} cap")
+    feed_title = parsed.feed.get("title") if parsed.get("feed") else None
+    return ParsedFeed(
+        feed_url=feed_url,
+        title=feed_title,
+        entries=tuple(entries),
+        bozo_reason=bozo_reason,
+        skipped=tuple(skipped),
+    )
+
+
+def read_feed(
+    feed_url: str, name: str, result: FetchResult, max_entries: int = 500
+) -> tuple[FeedOutcome, ParsedFeed | None]:
+    """Turn a feed fetch into its recorded outcome and, when there is one, its entries.
+
+    A 304 costs no parsing. A malformed feed that still yields entries is kept ("malformed");
+    one that yields nothing is a failure, so it counts towards the feed's consecutive failures.
+    """
+    base = FeedOutcome(feed_url=feed_url, name=name, status="error", http_status=result.status,
+                       elapsed_ms=result.elapsed_ms)
+    if result.status == 304:
+        return base.model_copy(update={"status": "not_modified"}), None
+    if not result.ok:
+        return base.model_copy(update={"error": result.error or "no response"}), None
+    if not result.content.strip():
+        return base.model_copy(update={"error": "empty response body"}), None
+    parsed = parse_feed(result.content, feed_url, result.headers, max_entries)
+    if parsed.bozo_reason and not parsed.entries:
+        return base.model_copy(update={"error": f"not a feed: {parsed.bozo_reason}"}), parsed
+    status: FeedStatus = "malformed" if parsed.bozo_reason else "ok"
+    outcome = base.model_copy(update={
+        "status": status,
+        "error": parsed.bozo_reason,
+        "entries_seen": len(parsed.entries),
+        "etag": result.headers.get("etag"),
+        "last_modified": result.headers.get("last-modified"),
+    })
+    return outcome, parsed

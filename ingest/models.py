@@ -1,0 +1,173 @@
+"""Records that cross stage boundaries.
+
+Each stage takes and returns these pydantic models, so a stage can be tested, replaced or run on
+another machine (they pickle) without knowing its neighbours. Timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FeedSpec(Record):
+    """One line of the feed list."""
+
+    url: str
+    name: str
+    tags: tuple[str, ...] = ()
+
+
+class FeedState(Record):
+    """What the warehouse remembers about a feed between runs (validators for conditional GET)."""
+
+    feed_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class FetchResult(Record):
+    """The outcome of one HTTP fetch; ``error`` is set instead of raising."""
+
+    url: str
+    final_url: str
+    status: int | None = None
+    content: bytes = b""
+    headers: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    elapsed_ms: int = 0
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status == 200
+
+
+class FeedEntry(Record):
+    """An entry of a feed, with its link canonicalized and the raw entry kept for reprocessing."""
+
+    feed_url: str
+    entry_id: str
+    url: str
+    canonical_url: str
+    title: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class ParsedFeed(Record):
+    feed_url: str
+    title: str | None = None
+    entries: tuple[FeedEntry, ...] = ()
+    bozo_reason: str | None = None
+    skipped: tuple[str, ...] = ()
+
+
+FeedStatus = Literal["ok", "not_modified", "malformed", "error"]
+
+
+class FeedOutcome(Record):
+    """Per-feed result of a run: what the operator reads when a feed goes quiet."""
+
+    feed_url: str
+    name: str
+    status: FeedStatus
+    http_status: int | None = None
+    error: str | None = None
+    entries_seen: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed_ms: int = 0
+
+
+class ExtractedPage(Record):
+    """What trafilatura found in a page, normalized."""
+
+    url: str
+    final_url: str
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    site_name: str | None = None
+    language: str | None = None
+    text: str
+
+
+class Article(Record):
+    """A row of ``articles``: a seed or a feed article, original or duplicate."""
+
+    article_id: str
+    source: Literal["seed", "feed"]
+    url: str
+    canonical_url: str
+    feed_url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime
+    site_name: str | None = None
+    language: str | None = None
+    text: str
+    content_hash: str
+    duplicate_of: str | None = None
+    run_id: str | None = None
+    raw_entry: dict[str, Any] | None = None
+
+
+class CountryMention(Record):
+    article_id: str
+    country_code: str
+    country_name: str
+    mentions: int
+    first_offset: int
+    snippet: str
+
+
+class Alert(Record):
+    alert_id: str
+    country_code: str
+    country_name: str
+    article_id: str
+    raised_at: datetime
+    run_id: str
+
+
+class PageFailure(Record):
+    """A listed entry that did not become an article, and why."""
+
+    url: str
+    feed_url: str | None
+    stage: Literal["fetch", "extract"]
+    status: int | None
+    error: str
+
+
+class RunSummary(BaseModel):
+    """What a run did, as printed by the CLI and stored in ``runs``."""
+
+    run_id: str
+    status: Literal["completed", "failed"] = "completed"
+    feeds_total: int = 0
+    feeds_ok: int = 0
+    feeds_failed: int = 0
+    entries_seen: int = 0
+    new_entries: int = 0
+    pages_fetched: int = 0
+    pages_failed: int = 0
+    articles_stored: int = 0
+    duplicates: int = 0
+    countries_found: int = 0
+    alerts_raised: int = 0
+    new_countries: list[str] = Field(default_factory=list)
+    failed_feeds: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in self.model_dump().items() if isinstance(v, int)}

@@ -1,0 +1,57 @@
+"""One typed settings object for the whole pipeline.
+
+Built once at the edge (the CLI or the flow's parameters) and passed down; nothing below this
+module reads the environment. Every threshold lives here with the reason for its value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Pipeline configuration; env prefix ``NEWSDESK_`` (e.g. ``NEWSDESK_DB``)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
+
+    db: Path = Field(default=Path("newsdesk.duckdb"), description="DuckDB warehouse file")
+    feeds: Path = Field(
+        default=PROJECT_ROOT / "deployments" / "feeds.toml",
+        description="feed list: TOML with [[feeds]] tables, or OPML",
+    )
+    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="folder of seed *.txt")
+    allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts that may resolve to private/loopback addresses (comma separated in env)",
+    )
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
+    # Ten seconds to connect and read is generous for a news site and keeps one dead host from
+    # holding a worker for long; the total cap bounds slow-loris servers that trickle bytes.
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    # Real feeds rarely exceed 1 MB and article pages 3 MB; the caps stop runaway bodies.
+    max_feed_bytes: int = 5 * 1024 * 1024
+    max_page_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    # Sixteen requests in flight saturate two cores' extraction; two per host is polite.
+    max_connections: int = 16
+    per_host_connections: int = 2
+    max_entries_per_feed: int = 500
+    alert_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="JSON webhook URLs for the new-country digest (comma separated in env)",
+    )
+
+    @field_validator("allow_hosts", "alert_urls", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

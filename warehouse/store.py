@@ -1,0 +1,316 @@
+"""Reads and writes of the pipeline. Functions receive the connection; the flow owns it.
+
+Writes are idempotent (keys derived from content, ``ON CONFLICT DO NOTHING``) so a rerun after a
+crash converges to the same rows; each batch is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ingest.models import Alert, Article, CountryMention, FeedOutcome, FeedSpec, FeedState
+
+ARTICLE_COLUMNS = (
+    "article_id",
+    "source",
+    "url",
+    "canonical_url",
+    "feed_url",
+    "title",
+    "author",
+    "published_at",
+    "fetched_at",
+    "site_name",
+    "language",
+    "text",
+    "content_hash",
+    "duplicate_of",
+    "run_id",
+    "raw_entry",
+)
+
+
+def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) -> None:
+    con.executemany(
+        "INSERT INTO feeds (feed_url, name, tags) VALUES (?, ?, ?) "
+        "ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name, tags = excluded.tags",
+        [[s.url, s.name, list(s.tags)] for s in specs],
+    )
+
+
+def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, FeedState]:
+    rows = con.execute(
+        "SELECT feed_url, etag, last_modified FROM feeds WHERE feed_url IN (SELECT unnest(?))",
+        [list(urls)],
+    ).fetchall()
+    return {r[0]: FeedState(feed_url=r[0], etag=r[1], last_modified=r[2]) for r in rows}
+
+
+def record_feed_outcomes(
+    con: duckdb.DuckDBPyConnection, outcomes: Sequence[FeedOutcome], at: datetime
+) -> None:
+    for o in outcomes:
+        success = o.status in ("ok", "not_modified", "malformed")
+        con.execute(
+            """
+            UPDATE feeds SET
+                last_status = ?, last_http_status = ?, last_error = ?, last_fetched_at = ?,
+                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+                entries_seen = ?,
+                etag = CASE WHEN ? THEN ? ELSE etag END,
+                last_modified = CASE WHEN ? THEN ? ELSE last_modified END
+            WHERE feed_url = ?
+            """,
+            [
+                o.status,
+                o.http_status,
+                o.error,
+                at,
+                success,
+                at,
+                success,
+                o.entries_seen,
+                o.status == "ok" or o.status == "malformed",
+                o.etag,
+                o.status == "ok" or o.status == "malformed",
+                o.last_modified,
+                o.feed_url,
+            ],
+        )
+
+
+def stored_urls(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -> set[str]:
+    """Which of these canonical URLs are stored already (looked up for this batch only)."""
+    urls = list(canonical_urls)
+    if not urls:
+        return set()
+    rows = con.execute(
+        "SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT unnest(?))", [urls]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def originals_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> dict[str, str]:
+    """content_hash → article_id of the stored original with that text."""
+    keys = list(set(hashes))
+    if not keys:
+        return {}
+    rows = con.execute(
+        """
+        SELECT content_hash, coalesce(duplicate_of, article_id)
+        FROM articles WHERE content_hash IN (SELECT unnest(?))
+        QUALIFY row_number() OVER (PARTITION BY content_hash
+                                   ORDER BY duplicate_of IS NOT NULL, fetched_at) = 1
+        """,
+        [keys],
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def known_countries(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Countries any stored original (seeds included) mentioned: the no-alert baseline."""
+    return {
+        r[0] for r in con.execute("SELECT DISTINCT country_code FROM country_mentions").fetchall()
+    }
+
+
+def _article_row(a: Article) -> list[Any]:
+    row = a.model_dump()
+    row["raw_entry"] = json.dumps(a.raw_entry) if a.raw_entry is not None else None
+    return [row[c] for c in ARTICLE_COLUMNS]
+
+
+def store_batch(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    mentions: Sequence[CountryMention],
+    alerts: Sequence[Alert],
+) -> int:
+    """Write articles with their mentions and alerts in one transaction; return rows inserted."""
+    con.execute("BEGIN")
+    try:
+        before = _count(con, "articles")
+        if articles:
+            con.executemany(
+                f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT DO NOTHING",
+                [_article_row(a) for a in articles],
+            )
+        if mentions:
+            con.executemany(
+                "INSERT INTO country_mentions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    [
+                        m.article_id,
+                        m.country_code,
+                        m.country_name,
+                        m.mentions,
+                        m.first_offset,
+                        m.snippet,
+                    ]
+                    for m in mentions
+                ],
+            )
+        if alerts:
+            con.executemany(
+                "INSERT INTO alerts (alert_id, country_code, country_name, article_id, raised_at,"
+                " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    [
+                        a.alert_id,
+                        a.country_code,
+                        a.country_name,
+                        a.article_id,
+                        a.raised_at,
+                        a.run_id,
+                    ]
+                    for a in alerts
+                ],
+            )
+        inserted = _count(con, "articles") - before
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return inserted
+
+
+def log_fetches(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    con.executemany(
+        "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r["run_id"],
+                r["url"],
+                r.get("feed_url"),
+                r["kind"],
+                r["stage"],
+                r.get("status"),
+                r.get("error"),
+                r.get("bytes"),
+                r.get("elapsed_ms"),
+                r.get("attempts"),
+                r["logged_at"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, at: datetime) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running') "
+        "ON CONFLICT DO NOTHING",
+        [run_id, at],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    at: datetime,
+    status: str,
+    counts: dict[str, int],
+    error: str | None = None,
+) -> None:
+    columns = [c for c in counts if c in RUN_COUNT_COLUMNS]
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    con.execute(
+        f"UPDATE runs SET finished_at = ?, status = ?, error = ?"
+        f"{', ' + assignments if assignments else ''} WHERE run_id = ?",
+        [at, status, error, *[counts[c] for c in columns], run_id],
+    )
+
+
+RUN_COUNT_COLUMNS = (
+    "feeds_total",
+    "feeds_ok",
+    "feeds_failed",
+    "entries_seen",
+    "new_entries",
+    "pages_fetched",
+    "pages_failed",
+    "articles_stored",
+    "duplicates",
+    "countries_found",
+    "alerts_raised",
+)
+
+
+def undelivered_alerts(con: duckdb.DuckDBPyConnection) -> list[Alert]:
+    rows = con.execute(
+        "SELECT alert_id, country_code, country_name, article_id, raised_at, run_id "
+        "FROM alerts WHERE delivered_at IS NULL ORDER BY raised_at, country_code"
+    ).fetchall()
+    return [
+        Alert(
+            alert_id=r[0],
+            country_code=r[1],
+            country_name=r[2],
+            article_id=r[3],
+            raised_at=r[4],
+            run_id=r[5],
+        )
+        for r in rows
+    ]
+
+
+def mark_delivered(
+    con: duckdb.DuckDBPyConnection,
+    alert_ids: Sequence[str],
+    at: datetime | None,
+    error: str | None,
+) -> None:
+    con.execute(
+        "UPDATE alerts SET delivered_at = ?, delivery_error = ? "
+        "WHERE alert_id IN (SELECT unnest(?))",
+        [at, error, list(alert_ids)],
+    )
+
+
+def articles_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, Article]:
+    keys = list(set(ids))
+    if not keys:
+        return {}
+    cur = con.execute(
+        f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE article_id IN (SELECT unnest(?))",
+        [keys],
+    )
+    out = {}
+    for row in cur.fetchall():
+        data = dict(zip(ARTICLE_COLUMNS, row, strict=True))
+        data["raw_entry"] = json.loads(data["raw_entry"]) if data["raw_entry"] else None
+        out[data["article_id"]] = Article.model_validate(data)
+    return out
+
+
+def mentions_for(con: duckdb.DuckDBPyConnection, codes: Iterable[str]) -> list[CountryMention]:
+    rows = con.execute(
+        "SELECT article_id, country_code, country_name, mentions, first_offset, snippet "
+        "FROM country_mentions WHERE country_code IN (SELECT unnest(?))",
+        [list(set(codes))],
+    ).fetchall()
+    return [
+        CountryMention(
+            article_id=r[0],
+            country_code=r[1],
+            country_name=r[2],
+            mentions=r[3],
+            first_offset=r[4] or 0,
+            snippet=r[5] or "",
+        )
+        for r in rows
+    ]
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
