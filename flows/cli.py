@@ -153,7 +153,7 @@ def _format(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> 
         )
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
         return buf.getvalue().rstrip("\n")

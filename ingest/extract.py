@@ -97,12 +97,13 @@ def extract_page(page: FetchResult) -> ExtractedPage | str:
             include_comments=False,
             include_tables=False,
             deduplicate=False,
-            as_dict=True,
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile HTML; never stop the run
         return f"extraction failed: {exc.__class__.__name__}: {exc}"
-    if not isinstance(doc, dict):
+    if doc is None:
         return "no extractable text"
+    if not isinstance(doc, dict):
+        doc = doc.as_dict()
     title = _clean(doc.get("title"))
     text = _drop_title_line(normalize_text(str(doc.get("text") or "")), title)
     if len(text) < MIN_TEXT_CHARS:

@@ -14,6 +14,10 @@ import feedparser
 from ingest.models import FeedEntry, FeedOutcome, FeedStatus, FetchResult, ParsedFeed
 from ingest.urls import canonical_url
 
+# feedparser flags these, but the feed parsed correctly: a server that sends no or a generic
+# Content-Type, or a charset in the header that overrides the XML prolog's.
+BENIGN_BOZO = frozenset({"NonXMLContentType", "CharacterEncodingOverride"})
+
 
 def _to_utc(value: Any) -> datetime | None:
     """feedparser's *_parsed fields are UTC struct_times; an absent or odd date stays None."""
@@ -36,7 +40,16 @@ def _jsonable(entry: Any) -> dict[str, Any]:
             return obj.decode("utf-8", "replace")
         return str(obj)
 
-    result: dict[str, Any] = json.loads(json.dumps(dict(entry), default=default))
+    def convert(obj: Any) -> Any:
+        if isinstance(obj, time.struct_time):
+            return default(obj)
+        if isinstance(obj, dict):
+            return {str(k): convert(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [convert(v) for v in obj]
+        return obj
+
+    result: dict[str, Any] = json.loads(json.dumps(convert(dict(entry)), default=default))
     return result
 
 
@@ -46,8 +59,8 @@ def parse_feed(
     """Parse feed bytes; a malformed feed keeps its parseable entries and says why it is bozo."""
     parsed = feedparser.parse(content, response_headers=headers or {})
     bozo_reason = None
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
+    exc = parsed.get("bozo_exception")
+    if parsed.get("bozo") and exc.__class__.__name__ not in BENIGN_BOZO:
         bozo_reason = f"{exc.__class__.__name__}: {exc}" if exc else "malformed feed"
     entries: list[FeedEntry] = []
     skipped: list[str] = []
@@ -79,8 +92,8 @@ def parse_feed(
                 url=absolute,
                 canonical_url=canon,
                 title=" ".join(title.split()) if isinstance(title, str) else None,
-                published_at=_to_utc(raw.get("published_parsed")),
-                updated_at=_to_utc(raw.get("updated_parsed")),
+                published_at=_to_utc(dict.get(raw, "published_parsed")),
+                updated_at=_to_utc(dict.get(raw, "updated_parsed")),
                 raw=_jsonable(raw),
             )
         )
@@ -93,6 +106,7 @@ def parse_feed(
         entries=tuple(entries),
         bozo_reason=bozo_reason,
         skipped=tuple(skipped),
+        version=str(parsed.get("version") or ""),
     )
 
 
@@ -104,8 +118,13 @@ def read_feed(
     A 304 costs no parsing. A malformed feed that still yields entries is kept ("malformed");
     one that yields nothing is a failure, so it counts towards the feed's consecutive failures.
     """
-    base = FeedOutcome(feed_url=feed_url, name=name, status="error", http_status=result.status,
-                       elapsed_ms=result.elapsed_ms)
+    base = FeedOutcome(
+        feed_url=feed_url,
+        name=name,
+        status="error",
+        http_status=result.status,
+        elapsed_ms=result.elapsed_ms,
+    )
     if result.status == 304:
         return base.model_copy(update={"status": "not_modified"}), None
     if not result.ok:
@@ -113,14 +132,17 @@ def read_feed(
     if not result.content.strip():
         return base.model_copy(update={"error": "empty response body"}), None
     parsed = parse_feed(result.content, feed_url, result.headers, max_entries)
-    if parsed.bozo_reason and not parsed.entries:
-        return base.model_copy(update={"error": f"not a feed: {parsed.bozo_reason}"}), parsed
+    if not parsed.entries and (parsed.bozo_reason or not parsed.version):
+        reason = parsed.bozo_reason or "no RSS or Atom document found"
+        return base.model_copy(update={"error": f"not a feed: {reason}"}), parsed
     status: FeedStatus = "malformed" if parsed.bozo_reason else "ok"
-    outcome = base.model_copy(update={
-        "status": status,
-        "error": parsed.bozo_reason,
-        "entries_seen": len(parsed.entries),
-        "etag": result.headers.get("etag"),
-        "last_modified": result.headers.get("last-modified"),
-    })
+    outcome = base.model_copy(
+        update={
+            "status": status,
+            "error": parsed.bozo_reason,
+            "entries_seen": len(parsed.entries),
+            "etag": result.headers.get("etag"),
+            "last_modified": result.headers.get("last-modified"),
+        }
+    )
     return outcome, parsed

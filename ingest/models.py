@@ -68,6 +68,7 @@ class ParsedFeed(Record):
     entries: tuple[FeedEntry, ...] = ()
     bozo_reason: str | None = None
     skipped: tuple[str, ...] = ()
+    version: str = ""  # feedparser's format name ("rss20", "atom10"); empty when not a feed
 
 
 FeedStatus = Literal["ok", "not_modified", "malformed", "error"]

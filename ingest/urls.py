@@ -98,11 +98,11 @@ def _address_refusal(address: str) -> str | None:
         ip = ip.ipv4_mapped
     for attr in (
         "is_loopback",
-        "is_private",
         "is_link_local",
         "is_multicast",
-        "is_reserved",
         "is_unspecified",
+        "is_reserved",
+        "is_private",
     ):
         if getattr(ip, attr):
             return f"{attr.removeprefix('is_').replace('_', '-')} address {ip}"

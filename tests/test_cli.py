@@ -1,0 +1,156 @@
+"""The newsdesk command: help texts, errors with exit codes, countries, query, and the demo."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS
+
+from flows.cli import build_parser, main
+
+SEED = SEEDS / "000_d5e3e44abf298f38.txt"
+
+
+def commands() -> list[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", commands())
+def test_every_command_has_help(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: newsdesk {command}" in out and len(out.splitlines()) > 3
+
+
+def test_countries_on_the_seed(capsys) -> None:
+    assert main(["countries", str(SEED)]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["source"] == str(SEED)
+    assert {c["code"] for c in line["countries"]} == {
+        "US",
+        "UA",
+        "RU",
+        "SV",
+        "CR",
+        "GT",
+        "PA",
+        "RW",
+        "CD",
+        "LY",
+    }
+    assert {"code": "UA", "name": "Ukraine", "mentions": 9} in line["countries"]
+
+
+def test_countries_from_stdin(monkeypatch, capsys) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Chile and Peru signed."))
+    assert main(["countries"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["source"] == "<stdin>"
+    assert [c["code"] for c in line["countries"]] == ["CL", "PE"]
+
+
+def test_run_with_bad_feeds_file_exits_2(tmp_path: Path, capsys) -> None:
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text('[[feeds]]\nname = "Nameless"\n')
+    code = main(["run", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "feeds entry #1 ('Nameless'): field 'url'" in err
+
+
+def test_run_with_bad_seed_exits_2(tmp_path: Path, capsys) -> None:
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001_x.txt").write_text("no date line\n")
+    feeds = ROOT / "deployments" / "feeds.toml"
+    code = main(
+        [
+            "run",
+            "--feeds",
+            str(feeds),
+            "--seeds",
+            str(tmp_path / "seeds"),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ]
+    )
+    assert code == 2
+    assert "seed 001_x.txt: first line must be" in capsys.readouterr().err
+
+
+def test_run_with_unusable_database_exits_2(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "w.duckdb"
+    db.write_text("not a database")
+    code = main(["run", "--db", str(db)])
+    assert code == 2
+    assert "cannot open warehouse" in capsys.readouterr().err
+    assert db.read_text() == "not a database"
+
+
+def test_query_formats(tmp_path: Path, capsys) -> None:
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    assert main(["query", "--db", str(db), "SELECT 1 AS a, 'x' AS b"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["a", "b"]
+    assert main(["query", "--db", str(db), "--format", "csv", "SELECT 1 AS a, 'x' AS b"]) == 0
+    assert capsys.readouterr().out == "a,b\n1,x\n"
+    assert main(["query", "--db", str(db), "--format", "json", "SELECT 1 AS a"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"a": 1}
+    assert main(["query", "--db", str(db), "DELETE FROM articles"]) == 1
+    assert "read-only" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_command_in_ephemeral_mode_has_clean_logs(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: its own process and Prefect home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSDESK_"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    db = tmp_path / "demo.duckdb"
+    newsdesk = [sys.executable, "-m", "flows.cli"]
+    proc = subprocess.run(
+        [*newsdesk, "demo", "--db", str(db), "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+    assert "| ERROR" not in output and "ERROR |" not in output
+    assert "articles   6 stored, 1 duplicates" in proc.stdout
+    assert "alerts     8 raised: AT, CL, FR, IS, KE, NO, PE, TZ" in proc.stdout
+    query = subprocess.run(
+        [
+            *newsdesk,
+            "query",
+            "--db",
+            str(db),
+            "--format",
+            "csv",
+            "select count(*) from articles where source = 'feed' and duplicate_of is null",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert query.returncode == 0 and query.stdout.splitlines()[1] == "5"

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime
+
+import pytest
+from conftest import FIXTURES
+
+from flows.demo import SITE_DIR
+from ingest.extract import decode_html, extract_many, extract_page, extraction_pool
+from ingest.models import ExtractedPage, FetchResult
+
+PAGES = FIXTURES / "pages"
+
+
+def page(path, content_type: str | None = None) -> FetchResult:
+    headers = {"content-type": content_type} if content_type else {}
+    url = f"https://fixture.example/{path.name}"
+    return FetchResult(
+        url=url, final_url=url, status=200, content=path.read_bytes(), headers=headers
+    )
+
+
+def test_extracts_text_and_metadata() -> None:
+    result = extract_page(page(SITE_DIR / "harbor/2026/11/kenya-tanzania-rail.html"))
+    assert isinstance(result, ExtractedPage)
+    assert result.title == "Kenya and Tanzania agree to link their railways"
+    assert result.author == "Amina Okello"
+    assert result.site_name == "Harbor Daily"
+    assert result.language == "en"
+    assert result.published_at == datetime(2026, 11, 26, tzinfo=UTC)
+    assert result.text.startswith("Kenya and Tanzania signed an agreement")
+    assert "Most read" not in result.text and "All rights reserved" not in result.text
+
+
+def test_headline_line_is_not_part_of_text() -> None:
+    result = extract_page(page(SITE_DIR / "courier/world/deportee-talks.html"))
+    assert isinstance(result, ExtractedPage)
+    assert result.title == "Kyiv was asked to take in deportees, report says"
+    assert result.text.startswith("Ukraine was among the countries")
+
+
+def test_language_of_german_page() -> None:
+    result = extract_page(page(SITE_DIR / "courier/kultur/lichterfest.html"))
+    assert isinstance(result, ExtractedPage) and result.language == "de"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("latin1_meta.html", "text/html"), ("latin1_header.html", "text/html; charset=ISO-8859-1")],
+)
+def test_declared_charsets_decode(name: str, content_type: str) -> None:
+    result = extract_page(page(PAGES / name, content_type))
+    assert isinstance(result, ExtractedPage)
+    assert "Bürgerinnen und Bürger" in result.text
+    assert result.title == "Brücke: Bürger stimmen zu"
+
+
+def test_wrong_declared_charset_is_ignored() -> None:
+    raw = "<html><body><p>Grüße</p></body></html>".encode()
+    assert decode_html(raw, "text/html; charset=us-ascii") == raw
+    assert decode_html(raw, "text/html; charset=no-such-charset") == raw
+
+
+def test_page_without_article_text_is_a_reason_not_an_article() -> None:
+    result = extract_page(page(PAGES / "no_text.html"))
+    assert isinstance(result, str)
+    assert "no article text" in result or "no extractable text" in result
+
+
+def test_garbage_bytes_never_raise() -> None:
+    garbage = FetchResult(
+        url="https://x/",
+        final_url="https://x/",
+        status=200,
+        content=b"\xff\xfe\x00<div>" * 1000 + b"<" * 5000,
+    )
+    assert isinstance(extract_page(garbage), str)
+
+
+def test_pool_gives_same_results_in_order() -> None:
+    pages = [page(p) for p in sorted(SITE_DIR.rglob("*.html"))]
+    serial = extract_many(pages)
+    with extraction_pool(2) as pool:
+        parallel = extract_many(pages, pool)
+    assert parallel == serial

@@ -1,0 +1,107 @@
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from ingest.errors import FeedListError
+from ingest.feedlist import load_feed_list
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_feed_list_is_international() -> None:
+    specs = load_feed_list(ROOT / "deployments" / "feeds.toml")
+    assert len(specs) >= 10
+    languages = {t for s in specs for t in s.tags if len(t) == 2}
+    assert len(languages) >= 5
+    assert all(s.url.startswith("https://") for s in specs)
+
+
+def test_toml_feed_list(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds.toml",
+        '[[feeds]]\nurl = "https://a.example/rss"\nname = "A"\ntags = ["x"]\n'
+        '[[feeds]]\nurl = "https://b.example/atom"\nname = "B"\n',
+    )
+    specs = load_feed_list(path)
+    assert [(s.url, s.name, s.tags) for s in specs] == [
+        ("https://a.example/rss", "A", ("x",)),
+        ("https://b.example/atom", "B", ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[[feeds]]\nname = "No URL"\n', "feeds entry #1 ('No URL'): field 'url'"),
+        ('[[feeds]]\nurl = "https://a/rss"\n', "feeds entry #1: field 'name'"),
+        ('[[feeds]]\nurl = "ftp://a/rss"\nname = "F"\n', "field 'url': not an http(s) URL"),
+        ('[[feeds]]\nurl = "https://a/rss"\nname = "T"\ntags = "x"\n', "field 'tags'"),
+        ('[[feeds]]\nurl = "https://a/rss"\nname = "U"\ncolour = 1\n', "unknown field 'colour'"),
+        ('[[feeds]]\nurl = "https://a/rss"\nname = ""\n', "field 'name'"),
+        (
+            '[[feeds]]\nurl = "https://a/rss"\nname = "A"\n[[feeds]]\nurl = "https://a/rss"\n'
+            'name = "B"\n',
+            "feeds entry #2 ('B'): field 'url': duplicate",
+        ),
+        ("feeds = 3\n", "expected [[feeds]] tables"),
+        ("[[feeds]\n", "not valid TOML"),
+    ],
+)
+def test_invalid_entry_names_entry_and_field(tmp_path: Path, body: str, expected: str) -> None:
+    path = write(tmp_path, "feeds.toml", body)
+    with pytest.raises(FeedListError) as err:
+        load_feed_list(path)
+    assert expected in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_opml_feed_list_with_folders(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "subscriptions.opml",
+        """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>My feeds</title></head><body>
+  <outline text="World">
+    <outline type="rss" text="Alpha" title="Alpha News" xmlUrl="https://alpha.example/rss"/>
+  </outline>
+  <outline type="rss" text="Beta" xmlUrl="https://beta.example/feed.xml"/>
+</body></opml>""",
+    )
+    specs = load_feed_list(path)
+    assert [(s.url, s.name, s.tags) for s in specs] == [
+        ("https://alpha.example/rss", "Alpha News", ("World",)),
+        ("https://beta.example/feed.xml", "Beta", ()),
+    ]
+
+
+def test_opml_invalid_entry(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "bad.opml",
+        '<opml version="2.0"><body><outline text="X" xmlUrl="javascript:alert(1)"/></body></opml>',
+    )
+    with pytest.raises(FeedListError, match=r"outline #1 \('X'\): field 'url'"):
+        load_feed_list(path)
+
+
+def test_opml_with_entities_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "evil.opml",
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>',
+    )
+    with pytest.raises(FeedListError, match="DOCTYPE"):
+        load_feed_list(path)
+
+
+def test_missing_or_empty_feed_list(tmp_path: Path) -> None:
+    with pytest.raises(FeedListError, match="not found"):
+        load_feed_list(tmp_path / "none.toml")
+    with pytest.raises(FeedListError, match="no feeds listed"):
+        load_feed_list(write(tmp_path, "empty.toml", "feeds = []\n"))

@@ -1,0 +1,109 @@
+"""Feed parsing on feeds written for the project; each fixture states what it expects."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from conftest import FIXTURES
+
+from ingest.feeds import parse_feed, read_feed
+from ingest.models import FetchResult
+
+FEEDS = FIXTURES / "feeds"
+FEED_URL = "https://fixture.example/feed.xml"
+
+
+def parse(name: str):
+    return parse_feed((FEEDS / name).read_bytes(), FEED_URL)
+
+
+def test_rss_dates_links_and_tracking_duplicates() -> None:
+    feed = parse("rss_dates_links.xml")
+    assert [e.canonical_url for e in feed.entries] == [
+        "https://fixture.example/news/first.html",
+        "https://fixture.example/news/second.html",
+        "https://fixture.example/news/third.html",
+    ]
+    first, second, third = feed.entries
+    assert first.url == "https://fixture.example/news/first.html?utm_source=rss"
+    assert first.title == "First story"
+    assert first.published_at == datetime(2026, 11, 26, 5, 30, tzinfo=UTC)
+    assert second.published_at is None
+    assert third.published_at == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+    assert first.raw["id"] == "fx-1" and first.raw["published_parsed"].startswith("2026-11-26")
+    assert any("javascript" in s for s in feed.skipped)
+
+
+def test_atom_alternate_link_and_updated_fallback() -> None:
+    feed = parse("atom_basic.xml")
+    alpha, beta = feed.entries
+    assert alpha.url == "https://fixture.example/alpha"
+    assert alpha.published_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    assert beta.published_at is None
+    assert beta.updated_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def test_malformed_feed_keeps_entries_and_reason() -> None:
+    feed = parse("malformed_keeps_entries.xml")
+    assert [e.title for e in feed.entries] == ["One", "Two"]
+    assert feed.bozo_reason is not None and "not well-formed" in feed.bozo_reason
+
+
+def test_charset_from_xml_prolog() -> None:
+    feed = parse("latin1_prolog.xml")
+    assert feed.title == "Café Müller"
+    assert feed.entries[0].title == "Käse und Brötchen"
+
+
+def test_external_entities_are_not_resolved() -> None:
+    feed = parse("xxe.xml")
+    hostname = Path("/etc/hostname")
+    title = feed.entries[0].title or ""
+    if hostname.exists() and hostname.read_text().strip():
+        assert hostname.read_text().strip() not in title
+    assert "&secret;" in title
+
+
+def test_entity_expansion_bomb_is_not_expanded() -> None:
+    feed = parse("billion_laughs.xml")
+    assert feed.title is not None and len(feed.title) < 100
+    assert [e.title for e in feed.entries] == ["Laugh"]
+
+
+def test_entry_cap() -> None:
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://fixture.example/{i}</link></item>"
+        for i in range(30)
+    )
+    raw = f'<rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'.encode()
+    feed = parse_feed(raw, FEED_URL, max_entries=10)
+    assert len(feed.entries) == 10
+    assert any("20 entries past the 10 cap" in s for s in feed.skipped)
+
+
+def result(status: int | None, content: bytes = b"", error: str | None = None, **headers: str):
+    return FetchResult(
+        url=FEED_URL,
+        final_url=FEED_URL,
+        status=status,
+        content=content,
+        error=error,
+        headers=headers,
+    )
+
+
+def test_read_feed_outcomes() -> None:
+    good = (FEEDS / "atom_basic.xml").read_bytes()
+    outcome, parsed = read_feed(FEED_URL, "F", result(200, good, etag='"e1"'))
+    assert outcome.status == "ok" and outcome.entries_seen == 2 and outcome.etag == '"e1"'
+    assert parsed is not None and len(parsed.entries) == 2
+    outcome, parsed = read_feed(FEED_URL, "F", result(304))
+    assert outcome.status == "not_modified" and parsed is None
+    outcome, _ = read_feed(FEED_URL, "F", result(404, error="HTTP 404"))
+    assert outcome.status == "error" and outcome.error == "HTTP 404"
+    outcome, _ = read_feed(FEED_URL, "F", result(200, b"   "))
+    assert outcome.status == "error" and outcome.error == "empty response body"
+    outcome, _ = read_feed(FEED_URL, "F", result(200, b"<html><body>Not a feed</body></html>"))
+    assert outcome.status == "error" and outcome.error.startswith("not a feed")
+    bad = (FEEDS / "malformed_keeps_entries.xml").read_bytes()
+    outcome, parsed = read_feed(FEED_URL, "F", result(200, bad))
+    assert outcome.status == "malformed" and outcome.entries_seen == 2

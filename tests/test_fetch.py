@@ -1,0 +1,114 @@
+"""The fetch seam against a real loopback HTTP server."""
+
+import gzip
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.settings import Settings
+
+
+def limits(settings: Settings, **kw) -> FetchLimits:
+    base = FetchLimits.for_pages(settings)
+    for key, value in kw.items():
+        setattr(base, key, value)
+    base.backoff_base = 0.01
+    return base
+
+
+def test_fetch_ok_and_404_are_values(httpserver: HTTPServer, settings: Settings) -> None:
+    httpserver.expect_request("/ok").respond_with_data("<p>hi</p>", content_type="text/html")
+    httpserver.expect_request("/gone").respond_with_data("no", status=404)
+    ok, gone = fetch_all_sync(
+        settings, [httpserver.url_for("/ok"), httpserver.url_for("/gone")], limits(settings)
+    )
+    assert ok.ok and ok.content == b"<p>hi</p>" and ok.headers["content-type"] == "text/html"
+    assert not gone.ok and gone.status == 404 and gone.error == "HTTP 404"
+
+
+def test_loopback_refused_unless_allowed(httpserver: HTTPServer, settings: Settings) -> None:
+    httpserver.expect_request("/a").respond_with_data("x")
+    closed = settings.model_copy(update={"allow_hosts": []})
+    (result,) = fetch_all_sync(closed, [httpserver.url_for("/a")], FetchLimits.for_pages(closed))
+    assert result.error is not None and result.error.startswith("refused:")
+    assert "loopback" in result.error
+    assert len(httpserver.log) == 0
+
+
+def test_redirect_hop_to_private_address_is_refused(
+    httpserver: HTTPServer, settings: Settings
+) -> None:
+    httpserver.expect_request("/hop").respond_with_data(
+        "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data"}
+    )
+    (result,) = fetch_all_sync(settings, [httpserver.url_for("/hop")], limits(settings))
+    assert result.error is not None and "link-local" in result.error
+
+
+def test_redirects_followed_loops_and_caps(httpserver: HTTPServer, settings: Settings) -> None:
+    httpserver.expect_request("/r1").respond_with_data("", 301, headers={"Location": "/r2"})
+    httpserver.expect_request("/r2").respond_with_data("", 302, headers={"Location": "/final"})
+    httpserver.expect_request("/final").respond_with_data("done")
+    httpserver.expect_request("/loop").respond_with_data("", 302, headers={"Location": "/loop2"})
+    httpserver.expect_request("/loop2").respond_with_data("", 302, headers={"Location": "/loop"})
+    for i in range(8):
+        httpserver.expect_request(f"/c{i}").respond_with_data(
+            "", 302, headers={"Location": f"/c{i + 1}"}
+        )
+    ok, loop, chain = fetch_all_sync(
+        settings,
+        [httpserver.url_for("/r1"), httpserver.url_for("/loop"), httpserver.url_for("/c0")],
+        limits(settings),
+    )
+    assert ok.ok and ok.content == b"done" and ok.final_url.endswith("/final")
+    assert loop.error is not None and "loop" in loop.error
+    assert chain.error is not None and "more than 5 redirects" in chain.error
+
+
+def test_body_cap_applies_after_decompression(httpserver: HTTPServer, settings: Settings) -> None:
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024))
+    httpserver.expect_request("/bomb").respond_with_response(
+        Response(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
+    )
+    httpserver.expect_request("/big").respond_with_data(b"x" * 300_000)
+    bomb_result, big = fetch_all_sync(
+        settings,
+        [httpserver.url_for("/bomb"), httpserver.url_for("/big")],
+        limits(settings, max_bytes=200_000),
+    )
+    assert len(bomb) < 200_000
+    assert bomb_result.error is not None and bomb_result.error.startswith("too large")
+    assert big.error is not None and big.error.startswith("too large")
+
+
+def test_retries_transient_errors_but_not_404(httpserver: HTTPServer, settings: Settings) -> None:
+    httpserver.expect_ordered_request("/flaky").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/flaky").respond_with_data(
+        "busy", status=429, headers={"Retry-After": "0"}
+    )
+    httpserver.expect_ordered_request("/flaky").respond_with_data("finally")
+    (result,) = fetch_all_sync(settings, [httpserver.url_for("/flaky")], limits(settings))
+    assert result.ok and result.content == b"finally" and result.attempts == 3
+    httpserver.clear()
+    httpserver.expect_request("/missing").respond_with_data("", status=404)
+    (missing,) = fetch_all_sync(settings, [httpserver.url_for("/missing")], limits(settings))
+    assert missing.attempts == 1 and len(httpserver.log) == 1
+
+
+def test_connection_refused_is_recorded(settings: Settings) -> None:
+    (result,) = fetch_all_sync(settings, ["http://127.0.0.1:9/none"], limits(settings))
+    assert result.error is not None and result.error.startswith("connection error")
+
+
+def test_conditional_get_headers_sent(httpserver: HTTPServer, settings: Settings) -> None:
+    httpserver.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    (result,) = fetch_all_sync(
+        settings,
+        [httpserver.url_for("/feed")],
+        limits(settings),
+        {httpserver.url_for("/feed"): {"If-None-Match": '"v1"'}},
+    )
+    assert result.status == 304 and result.error is None and result.content == b""

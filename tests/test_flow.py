@@ -1,0 +1,116 @@
+"""The nightly flow end to end: a real Prefect test server, loopback sites, a DuckDB file."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import SEEDS
+from pytest_httpserver import HTTPServer
+
+from flows.demo import write_feed_list
+from flows.nightly import nightly
+
+pytestmark = pytest.mark.integration
+
+DEMO_NEW_COUNTRIES = ["AT", "CL", "FR", "IS", "KE", "NO", "PE", "TZ"]
+
+
+def run(feeds: Path, db: Path, **kw):
+    return nightly(
+        feeds_file=str(feeds),
+        db_path=str(db),
+        seeds_dir=str(SEEDS),
+        allow_hosts=["127.0.0.1", "localhost"],
+        **kw,
+    )
+
+
+def test_demo_site_end_to_end_and_rerun(
+    prefect_server: str, demo_site: str, tmp_path: Path, httpserver: HTTPServer, monkeypatch
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    monkeypatch.setenv("NEWSDESK_ALERT_URLS", httpserver.url_for("/hook"))
+    feeds = write_feed_list(demo_site, tmp_path / "feeds.toml")
+    db = tmp_path / "demo.duckdb"
+
+    first = run(feeds, db)
+    assert (first.feeds_ok, first.feeds_failed) == (2, 0)
+    assert (first.entries_seen, first.new_entries) == (8, 7)
+    assert (first.pages_fetched, first.pages_failed) == (6, 1)
+    assert (first.articles_stored, first.duplicates) == (6, 1)
+    assert first.new_countries == DEMO_NEW_COUNTRIES and first.alerts_raised == 8
+
+    con = duckdb.connect(str(db), read_only=True)
+    (seed_id,) = con.execute("SELECT article_id FROM articles WHERE source = 'seed'").fetchone()
+    copy = con.execute(
+        "SELECT duplicate_of, title, site_name FROM articles WHERE url LIKE '%deportee-talks%'"
+    ).fetchone()
+    assert copy == (seed_id, "Kyiv was asked to take in deportees, report says", "Evening Courier")
+    (originals,) = con.execute(
+        "SELECT count(*) FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
+    ).fetchone()
+    assert originals == 5
+    rail = con.execute(
+        "SELECT canonical_url, published_at, language FROM articles WHERE url LIKE '%kenya%'"
+    ).fetchall()
+    assert len(rail) == 1 and rail[0][0].endswith("/harbor/2026/11/kenya-tanzania-rail.html")
+    assert rail[0][1].isoformat().startswith("2026-11-26T05:30:00")
+    assert con.execute(
+        "SELECT count(*) FROM country_mentions cm JOIN articles a "
+        "USING (article_id) WHERE a.duplicate_of IS NOT NULL"
+    ).fetchone() == (0,)
+    missing = con.execute(
+        "SELECT status, error FROM fetch_log WHERE url LIKE '%winter-timetable%'"
+    ).fetchall()
+    assert missing == [(404, "HTTP 404")]
+    assert con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone() == (0,)
+    con.close()
+
+    ((request, _response),) = httpserver.log
+    payload = request.get_json()
+    assert [c["code"] for c in payload["countries"]] == DEMO_NEW_COUNTRIES
+    kenya = next(c for c in payload["countries"] if c["code"] == "KE")
+    assert kenya["articles"][0]["title"] == "Kenya and Tanzania agree to link their railways"
+
+    second = run(feeds, db)
+    assert second.articles_stored == 0 and second.alerts_raised == 0
+    assert second.pages_fetched == 0 and second.feeds_ok == 2
+    assert len(httpserver.log) == 1
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = con.execute("SELECT DISTINCT last_status FROM feeds").fetchall()
+    runs = con.execute("SELECT status, articles_stored FROM runs ORDER BY started_at").fetchall()
+    con.close()
+    assert statuses == [("not_modified",)]
+    assert runs == [("completed", 6), ("completed", 0)]
+
+
+def test_bad_feeds_never_stop_the_run(
+    prefect_server: str, demo_site: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    httpserver.expect_request("/page.xml").respond_with_data(
+        "<html><body><p>Not a feed at all</p></body></html>", content_type="text/html"
+    )
+    httpserver.expect_request("/empty.xml").respond_with_data("")
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(
+        f'[[feeds]]\nurl = "{demo_site}/harbor/rss.xml"\nname = "Harbor"\n'
+        f'[[feeds]]\nurl = "{httpserver.url_for("/gone.xml")}"\nname = "Gone"\n'
+        f'[[feeds]]\nurl = "{httpserver.url_for("/page.xml")}"\nname = "Page"\n'
+        f'[[feeds]]\nurl = "{httpserver.url_for("/empty.xml")}"\nname = "Empty"\n'
+        '[[feeds]]\nurl = "http://127.0.0.1:9/refused.xml"\nname = "Refused"\n'
+    )
+    db = tmp_path / "w.duckdb"
+    summary = run(feeds, db)
+    assert summary.status == "completed"
+    assert (summary.feeds_ok, summary.feeds_failed) == (1, 4)
+    assert summary.articles_stored == 3
+    con = duckdb.connect(str(db), read_only=True)
+    health = dict(
+        con.execute("SELECT name, last_error FROM feeds WHERE last_status = 'error'").fetchall()
+    )
+    con.close()
+    assert health["Gone"] == "HTTP 404"
+    assert health["Page"].startswith("not a feed")
+    assert health["Empty"] == "empty response body"
+    assert health["Refused"].startswith("connection error")

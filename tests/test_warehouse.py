@@ -1,0 +1,140 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import table_counts
+
+from ingest.errors import WarehouseError
+from ingest.models import Alert, Article, CountryMention
+from warehouse import store
+from warehouse.db import connect, migrations, schema_version
+
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def article(i: int, text: str = "", dup: str | None = None) -> Article:
+    return Article(
+        article_id=f"a{i}",
+        source="feed",
+        url=f"https://x.example/{i}",
+        canonical_url=f"https://x.example/{i}",
+        title=f"T{i}",
+        fetched_at=NOW,
+        text=text or f"text {i}",
+        content_hash=f"h{i}",
+        duplicate_of=dup,
+        run_id="r1",
+        raw_entry={"id": i},
+    )
+
+
+def test_migrations_applied_and_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    latest = migrations()[-1][0]
+    assert schema_version(con) == latest
+    con.close()
+    con = connect(path)
+    rows = con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    assert rows == len(migrations())
+    con.close()
+
+
+def test_public_columns(db: duckdb.DuckDBPyConnection) -> None:
+    def cols(table: str) -> list[str]:
+        return [r[0] for r in db.execute(f"DESCRIBE {table}").fetchall()]
+
+    assert cols("articles")[:15] == [
+        "article_id",
+        "source",
+        "url",
+        "canonical_url",
+        "feed_url",
+        "title",
+        "author",
+        "published_at",
+        "fetched_at",
+        "site_name",
+        "language",
+        "text",
+        "content_hash",
+        "duplicate_of",
+        "run_id",
+    ]
+    assert cols("country_mentions")[:4] == [
+        "article_id",
+        "country_code",
+        "country_name",
+        "mentions",
+    ]
+    assert cols("alerts")[:7] == [
+        "alert_id",
+        "country_code",
+        "country_name",
+        "article_id",
+        "raised_at",
+        "run_id",
+        "delivered_at",
+    ]
+    types = dict(
+        db.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'articles'"
+        ).fetchall()
+    )
+    assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_store_batch_is_idempotent_and_transactional(db: duckdb.DuckDBPyConnection) -> None:
+    arts = [article(1), article(2, dup="a1")]
+    mentions = [
+        CountryMention(
+            article_id="a1",
+            country_code="KE",
+            country_name="Kenya",
+            mentions=2,
+            first_offset=0,
+            snippet="Kenya",
+        )
+    ]
+    alerts = [
+        Alert(
+            alert_id="x",
+            country_code="KE",
+            country_name="Kenya",
+            article_id="a1",
+            raised_at=NOW,
+            run_id="r1",
+        )
+    ]
+    assert store.store_batch(db, arts, mentions, alerts) == 2
+    assert store.store_batch(db, arts, mentions, alerts) == 0
+    assert table_counts(db, "articles", "country_mentions", "alerts") == {
+        "articles": 2,
+        "country_mentions": 1,
+        "alerts": 1,
+    }
+    bad = article(3).model_copy(update={"source": "other"})
+    with pytest.raises(duckdb.Error):
+        store.store_batch(db, [article(4), bad], [], [])
+    assert table_counts(db, "articles")["articles"] == 2
+    raw = db.execute("SELECT raw_entry->>'$.id' FROM articles WHERE article_id='a1'").fetchone()
+    assert raw == ("1",)
+
+
+def test_lookups_only_touch_the_batch(db: duckdb.DuckDBPyConnection) -> None:
+    store.store_batch(db, [article(1), article(2, dup="a1")], [], [])
+    assert store.stored_urls(db, ["https://x.example/1", "https://x.example/9"]) == {
+        "https://x.example/1"
+    }
+    assert store.originals_by_hash(db, ["h1", "h2", "h9"]) == {"h1": "a1", "h2": "a1"}
+
+
+def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_db = tmp_path / "notes.duckdb"
+    not_a_db.write_text("this is not a database")
+    with pytest.raises(WarehouseError, match="cannot open warehouse"):
+        connect(not_a_db)
+    with pytest.raises(WarehouseError, match="not found"):
+        connect(tmp_path / "missing.duckdb", read_only=True)
