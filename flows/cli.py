@@ -55,7 +55,8 @@ def print_summary(summary: Any, out: Any = sys.stdout) -> None:
     s = summary
     lines = [
         f"run {s.run_id}: {s.status} in {s.seconds:.1f} s",
-        f"  feeds      {s.feeds_ok} ok, {s.feeds_failed} failed (of {s.feeds_total})",
+        f"  feeds      {s.feeds_ok} ok, {s.feeds_failed} failed, {s.feeds_skipped} backing off"
+        f" (of {s.feeds_total})",
         f"  entries    {s.entries_seen} seen, {s.new_entries} new",
         f"  pages      {s.pages_fetched} fetched, {s.pages_failed} failed",
         f"  articles   {s.articles_stored} stored, {s.duplicates} duplicates",
@@ -63,7 +64,7 @@ def print_summary(summary: Any, out: Any = sys.stdout) -> None:
         f"  alerts     {s.alerts_raised} raised"
         + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
     ]
-    lines += [f"  failed feed: {f}" for f in s.failed_feeds]
+    lines += [f"  needs attention: {f}" for f in s.failed_feeds]
     print("\n".join(lines), file=out)
 
 
@@ -104,7 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         server = serve_site(port=args.port if args.port is not None else DEMO_PORT)
-        base_url = server.__enter__()
+        base_url = server.__enter__().url
     except OSError as exc:
         print(
             f"newsdesk: cannot serve the demo site on 127.0.0.1:{args.port or DEMO_PORT}: "
@@ -195,6 +196,57 @@ def cmd_query(args: argparse.Namespace) -> int:
     return _print_query(_settings(args).db, args.sql, args.format)
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+    from warehouse.store import feed_health
+
+    try:
+        con = connect(_settings(args).db, read_only=True)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        columns, rows = feed_health(con)
+    finally:
+        con.close()
+    print(_format(columns, rows, args.format))
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+
+    settings = _settings(args)
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"newsdesk: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+            return 2
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+    try:
+        connect(settings.db).close()
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    _prefect_env()
+    from flows.nightly import reextract
+
+    summary = reextract(db_path=str(settings.db), since=since)
+    print(
+        f"reextract {summary.run_id}: {summary.pages_fetched} archived pages, "
+        f"{summary.articles_stored} articles written, {summary.pages_failed} without text, "
+        f"{summary.duplicates} duplicates, {summary.alerts_raised} new countries"
+        + (f": {', '.join(summary.new_countries)}" if summary.new_countries else "")
+    )
+    return 0
+
+
 def cmd_countries(args: argparse.Namespace) -> int:
     from ingest.countries import detect_countries
 
@@ -279,6 +331,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default table)",
     )
     query.set_defaults(func=cmd_query)
+
+    feeds = sub.add_parser(
+        "feeds",
+        help="list the feeds with their health",
+        description="List every feed with its last status, consecutive failures, entries and "
+        "backoff; failing feeds first.",
+    )
+    db_arg(feeds)
+    feeds.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    feeds.set_defaults(func=cmd_feeds)
+
+    reext = sub.add_parser(
+        "reextract",
+        help="extract archived pages again (no fetching)",
+        description="Re-run extraction, duplicate detection and country detection over the "
+        "archived page bodies, e.g. after upgrading trafilatura or the detector.",
+    )
+    db_arg(reext)
+    reext.add_argument("--since", help="only pages fetched on or after this date (YYYY-MM-DD)")
+    reext.set_defaults(func=cmd_reextract)
 
     countries = sub.add_parser(
         "countries",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +30,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
+        with self.server.lock:
+            self.server.hits[path] += 1
         target = (self.server.root / path.lstrip("/")).resolve()
         if self.server.root not in target.parents or not target.is_file():
             self.send_error(404, "no such page")
@@ -60,16 +64,26 @@ class _SiteServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.root = root.resolve()
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running loopback site: its base URL and how often each path was requested."""
+
+    url: str
+    hits: Counter[str]
 
 
 @contextmanager
-def serve_site(root: Path = SITE_DIR, port: int = DEMO_PORT) -> Iterator[str]:
+def serve_site(root: Path = SITE_DIR, port: int = DEMO_PORT) -> Iterator[Site]:
     """Serve a folder on 127.0.0.1 (``{{base}}`` in .xml files becomes the base URL)."""
     server = _SiteServer(root, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.base_url
+        yield Site(server.base_url, server.hits)
     finally:
         server.shutdown()
         server.server_close()

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,18 +22,21 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ingest import alerts as alerting
+from ingest.archive import ArchivedPage, pack, unpack
 from ingest.articles import build_article, tag_countries
 from ingest.dedupe import mark_duplicates
 from ingest.extract import extract_many, extraction_pool
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
-from ingest.fetch import FetchLimits, conditional_headers, fetch_all_sync
+from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.health import apply_outcome, plan_fetch
 from ingest.models import (
     Article,
     CountryMention,
     FeedEntry,
     FeedOutcome,
     FeedSpec,
+    FeedState,
     FetchResult,
     RunSummary,
 )
@@ -57,39 +61,130 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
+@dataclass
+class BatchResult:
+    articles: list[Article] = field(default_factory=list)
+    mentions: list[CountryMention] = field(default_factory=list)
+    stored: int = 0
+    failed: int = 0
+
+
+def _page_log(
+    run_id: str,
+    entry: FeedEntry,
+    page: FetchResult,
+    now: datetime,
+    stage: str = "fetch",
+    error: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "url": entry.url,
+        "feed_url": entry.feed_url,
+        "kind": "page",
+        "stage": stage,
+        "status": page.status,
+        "error": error or page.error,
+        "bytes": len(page.content),
+        "elapsed_ms": page.elapsed_ms,
+        "attempts": page.attempts,
+        "attempt_log": ", ".join(page.attempt_log),
+        "logged_at": now,
+    }
+
+
+def _process(
+    con: duckdb.DuckDBPyConnection,
+    pairs: Sequence[tuple[FeedEntry, FetchResult, datetime, str]],
+    pool: Executor | None,
+    run_id: str,
+    archive: bool,
+    replace: bool = False,
+) -> BatchResult:
+    """Extract fetched pages, mark duplicates, tag countries, raise alerts, store."""
+    logger = get_run_logger()
+    now = datetime.now(UTC)
+    extracted = extract_many([p for _, p, _, _ in pairs], pool)
+    log_rows: list[dict[str, Any]] = []
+    candidates: list[Article] = []
+    kept: list[ArchivedPage] = []
+    for (entry, page, fetched_at, origin_run), result in zip(pairs, extracted, strict=True):
+        if archive:
+            kept.append(pack(entry, page, fetched_at, origin_run))
+        if isinstance(result, str):
+            logger.warning("page %s: %s", entry.url, result)
+            log_rows.append(_page_log(run_id, entry, page, now, "extract", result))
+            continue
+        candidates.append(build_article(entry, result, fetched_at, origin_run))
+    known = store.originals_by_hash(con, [a.content_hash for a in candidates])
+    articles = mark_duplicates(candidates, known)
+    mentions = tag_countries(articles)
+    raised = alerting.new_country_alerts(mentions, store.known_countries(con), run_id, now)
+    if replace:
+        stored = store.replace_articles(con, articles, mentions, raised)
+    else:
+        stored = store.store_batch(con, articles, mentions, raised, kept)
+    store.log_fetches(con, log_rows)
+    return BatchResult(articles, mentions, stored, len(log_rows))
+
+
 @task(cache_policy=NO_CACHE)
 def load_seed_articles(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> int:
     """Store the seeds (idempotent) with their countries: the baseline that never alerts."""
     seeds = load_seeds(seeds_dir)
-    known = store.originals_by_hash(con, [s.content_hash for s in seeds])
-    seeds = mark_duplicates(seeds, {h: a for h, a in known.items()})
+    seeds = mark_duplicates(seeds, store.originals_by_hash(con, [s.content_hash for s in seeds]))
     return store.store_batch(con, seeds, tag_countries(seeds), [])
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def fetch_feeds(
-    settings: Settings, specs: Sequence[FeedSpec], con: duckdb.DuckDBPyConnection
-) -> list[FetchResult]:
-    states = store.feed_states(con, [s.url for s in specs])
-    headers = {s.url: conditional_headers(states.get(s.url)) for s in specs}
-    return fetch_all_sync(
-        settings, [s.url for s in specs], FetchLimits.for_feeds(settings), headers
+    settings: Settings, specs: Sequence[FeedSpec], states: dict[str, FeedState], now: datetime
+) -> list[FetchResult | str]:
+    """Fetch the feeds that are due; a feed backing off gets the reason instead of a result."""
+    plans = {s.url: plan_fetch(states.get(s.url), now, settings.force_refetch_after) for s in specs}
+    due = [s.url for s in specs if plans[s.url].fetch]
+    fetched = iter(
+        fetch_all_sync(
+            settings, due, FetchLimits.for_feeds(settings), {u: plans[u].headers for u in due}
+        )
     )
+    return [next(fetched) if plans[s.url].fetch else plans[s.url].reason for s in specs]
 
 
 @task(cache_policy=NO_CACHE)
-def parse_feeds(
-    settings: Settings, specs: Sequence[FeedSpec], results: Sequence[FetchResult]
+def read_feeds(
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    results: Sequence[FetchResult | str],
+    states: dict[str, FeedState],
 ) -> tuple[list[FeedOutcome], list[FeedEntry]]:
+    """Parse what changed; one log line per feed."""
     logger = get_run_logger()
     outcomes, entries = [], []
     for spec, result in zip(specs, results, strict=True):
-        outcome, parsed = read_feed(spec.url, spec.name, result, settings.max_entries_per_feed)
+        if isinstance(result, str):
+            outcome = FeedOutcome(feed_url=spec.url, name=spec.name, status="skipped", error=result)
+            parsed = None
+        else:
+            previous = states.get(spec.url)
+            outcome, parsed = read_feed(
+                spec.url,
+                spec.name,
+                result,
+                settings.max_entries_per_feed,
+                previous.body_hash if previous else None,
+            )
         outcomes.append(outcome)
-        if parsed is not None and outcome.status != "error":
+        if parsed is not None and not outcome.failed:
             entries.extend(parsed.entries)
-        if outcome.status == "error":
-            logger.warning("feed %s: %s (%d ms)", spec.name, outcome.error, outcome.elapsed_ms)
+        if outcome.failed or outcome.status == "skipped":
+            logger.warning(
+                "feed %s: %s: %s (%d ms)",
+                spec.name,
+                outcome.status,
+                outcome.error,
+                outcome.elapsed_ms,
+            )
         else:
             logger.info(
                 "feed %s: %s, %d entries (%d ms)",
@@ -123,58 +218,20 @@ def extract_and_store(
     pages: Sequence[FetchResult],
     pool: Executor | None,
     run_id: str,
-) -> tuple[list[Article], list[CountryMention], int, int]:
-    """Extract a batch, mark duplicates, tag countries, store; returns what was stored."""
+) -> BatchResult:
+    """Record every page attempt, then extract, dedupe, tag and store the fetched ones."""
     logger = get_run_logger()
     now = datetime.now(UTC)
-    fetched = [(e, p) for e, p in zip(entries, pages, strict=True) if p.ok]
-    extracted = extract_many([p for _, p in fetched], pool)
-    log_rows: list[dict[str, Any]] = []
-    candidates: list[Article] = []
+    failures = []
     for entry, page in zip(entries, pages, strict=True):
-        log_rows.append(
-            {
-                "run_id": run_id,
-                "url": entry.url,
-                "feed_url": entry.feed_url,
-                "kind": "page",
-                "stage": "fetch",
-                "status": page.status,
-                "error": page.error,
-                "bytes": len(page.content),
-                "elapsed_ms": page.elapsed_ms,
-                "attempts": page.attempts,
-                "logged_at": now,
-            }
-        )
         if page.error:
             logger.warning("page %s: %s", entry.url, page.error)
-    for (entry, page), result in zip(fetched, extracted, strict=True):
-        if isinstance(result, str):
-            logger.warning("page %s: %s", entry.url, result)
-            log_rows.append(
-                {
-                    "run_id": run_id,
-                    "url": entry.url,
-                    "feed_url": entry.feed_url,
-                    "kind": "page",
-                    "stage": "extract",
-                    "status": page.status,
-                    "error": result,
-                    "logged_at": now,
-                }
-            )
-            continue
-        candidates.append(build_article(entry, result, now, run_id))
-    known = store.originals_by_hash(con, [a.content_hash for a in candidates])
-    articles = mark_duplicates(candidates, known)
-    mentions = tag_countries(articles)
-    baseline = store.known_countries(con)
-    raised = alerting.new_country_alerts(mentions, baseline, run_id, now)
-    stored = store.store_batch(con, articles, mentions, raised)
-    store.log_fetches(con, log_rows)
-    failed = sum(1 for r in log_rows if r["error"])
-    return articles, mentions, stored, failed
+        failures.append(_page_log(run_id, entry, page, now))
+    store.log_fetches(con, failures)
+    pairs = [(e, p, now, run_id) for e, p in zip(entries, pages, strict=True) if p.ok]
+    result = _process(con, pairs, pool, run_id, archive=True)
+    result.failed += sum(1 for p in pages if not p.ok)
+    return result
 
 
 @task(cache_policy=NO_CACHE)
@@ -186,10 +243,9 @@ def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: s
         return None
     mentions = store.mentions_for(con, [a.country_code for a in pending])
     run_articles = store.articles_by_id(con, [m.article_id for m in mentions])
+    runs = {a.run_id for a in pending}
     run_articles = {
-        k: v
-        for k, v in run_articles.items()
-        if v.run_id in {a.run_id for a in pending} and v.duplicate_of is None
+        k: v for k, v in run_articles.items() if v.run_id in runs and v.duplicate_of is None
     }
     items = alerting.build_digest(pending, mentions, run_articles)
     body = alerting.render_digest(items, run_id)
@@ -230,6 +286,11 @@ def _settings(
     return Settings(**overrides)
 
 
+def _pool_for(pages: int) -> Executor | None:
+    cores = os.cpu_count() or 1
+    return extraction_pool(min(cores, 4)) if pages >= POOL_MIN_PAGES and cores > 1 else None
+
+
 @flow(name="newsdesk-nightly", log_prints=False, timeout_seconds=4 * 3600)
 def nightly(
     feeds_file: str | None = None,
@@ -249,36 +310,74 @@ def nightly(
     store.start_run(con, run_id, now)
     pool: Executor | None = None
     try:
-        seeded = load_seed_articles(con, settings.seeds_dir)
-        logger.info("seeds: %d new", seeded)
+        logger.info("seeds: %d new", load_seed_articles(con, settings.seeds_dir))
         store.register_feeds(con, specs)
-        results = fetch_feeds(settings, specs, con)
-        outcomes, entries = parse_feeds(settings, specs, results)
-        store.record_feed_outcomes(con, outcomes, datetime.now(UTC))
-        summary.feeds_failed = sum(o.status == "error" for o in outcomes)
-        summary.feeds_ok = len(outcomes) - summary.feeds_failed
-        summary.failed_feeds = [f"{o.name}: {o.error}" for o in outcomes if o.status == "error"]
-        summary.entries_seen = len(entries)
+        states = store.feed_states(con, [s.url for s in specs])
+        results = fetch_feeds(settings, specs, states, now)
+        outcomes, entries = read_feeds(settings, specs, results, states)
+        store.log_fetches(
+            con,
+            [
+                {
+                    "run_id": run_id,
+                    "url": r.url,
+                    "feed_url": r.url,
+                    "kind": "feed",
+                    "stage": "fetch",
+                    "status": r.status,
+                    "error": r.error,
+                    "bytes": len(r.content),
+                    "elapsed_ms": r.elapsed_ms,
+                    "attempts": r.attempts,
+                    "attempt_log": ", ".join(r.attempt_log),
+                    "logged_at": now,
+                }
+                for r in results
+                if not isinstance(r, str)
+            ],
+        )
         fresh = select_new(con, entries)
+        new_per_feed: dict[str, int] = {}
+        for entry in fresh:
+            new_per_feed[entry.feed_url] = new_per_feed.get(entry.feed_url, 0) + 1
+        store.record_feed_outcomes(
+            con,
+            [
+                (
+                    o,
+                    apply_outcome(states.get(o.feed_url), o, now, settings.failure_backoff_after),
+                    new_per_feed.get(o.feed_url, 0),
+                )
+                for o in outcomes
+            ],
+            datetime.now(UTC),
+        )
+        summary.feeds_failed = sum(o.failed for o in outcomes)
+        summary.feeds_skipped = sum(o.status == "skipped" for o in outcomes)
+        summary.feeds_ok = len(outcomes) - summary.feeds_failed - summary.feeds_skipped
+        summary.failed_feeds = [
+            f"{o.name}: {o.error}" for o in outcomes if o.failed or o.status == "skipped"
+        ]
+        summary.entries_seen = len(entries)
         summary.new_entries = len(fresh)
         logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-        if len(fresh) >= POOL_MIN_PAGES and (os.cpu_count() or 1) > 1:
-            pool = extraction_pool(min(os.cpu_count() or 1, 4))
+        pool = _pool_for(len(fresh))
         found: set[str] = set()
         for batch in _chunks(fresh, BATCH_SIZE):
             pages = fetch_pages(settings, batch)
-            articles, mentions, stored, failed = extract_and_store(con, batch, pages, pool, run_id)
+            result = extract_and_store(con, batch, pages, pool, run_id)
+            dups = sum(a.duplicate_of is not None for a in result.articles)
             summary.pages_fetched += sum(p.ok for p in pages)
-            summary.pages_failed += failed
-            summary.articles_stored += stored
-            summary.duplicates += sum(a.duplicate_of is not None for a in articles)
-            found.update(m.country_code for m in mentions)
+            summary.pages_failed += result.failed
+            summary.articles_stored += result.stored
+            summary.duplicates += dups
+            found.update(m.country_code for m in result.mentions)
             logger.info(
                 "batch: %d pages, %d stored, %d duplicates, %d failed",
                 len(pages),
-                stored,
-                sum(a.duplicate_of is not None for a in articles),
-                failed,
+                result.stored,
+                dups,
+                result.failed,
             )
         summary.countries_found = len(found)
         new = con.execute(
@@ -305,3 +404,72 @@ def nightly(
         if pool is not None:
             pool.shutdown()
         con.close()
+
+
+@flow(name="newsdesk-reextract", log_prints=False)
+def reextract(db_path: str | None = None, since: datetime | None = None) -> RunSummary:
+    """Extract, dedupe and tag archived pages again, without fetching anything."""
+    settings = _settings(None, db_path, None, None)
+    logger = get_run_logger()
+    started = time.monotonic()
+    con = connect(settings.db)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    summary = RunSummary(run_id=run_id)
+    store.start_run(con, run_id, now)
+    pages, raw, stored_bytes = store.archive_stats(con)
+    pool = _pool_for(pages)
+    try:
+        found: set[str] = set()
+        for rows in store.archived_pages(con, since, BATCH_SIZE):
+            pairs = []
+            for row in rows:
+                entry, page = unpack(row)
+                pairs.append((entry, page, row["fetched_at"], row["run_id"]))
+            result = _reextract_batch(con, pairs, pool, run_id)
+            summary.pages_fetched += len(pairs)
+            summary.pages_failed += result.failed
+            summary.articles_stored += result.stored
+            summary.duplicates += sum(a.duplicate_of is not None for a in result.articles)
+            found.update(m.country_code for m in result.mentions)
+        summary.countries_found = len(found)
+        new = con.execute(
+            "SELECT country_code FROM alerts WHERE run_id = ? ORDER BY 1", [run_id]
+        ).fetchall()
+        summary.new_countries = [r[0] for r in new]
+        summary.alerts_raised = len(new)
+        deliver_alerts(settings, con, run_id)
+        logger.info(
+            "archive: %d pages, %.1f KB stored per page (%.1f KB raw)",
+            pages,
+            stored_bytes / max(pages, 1) / 1024,
+            raw / max(pages, 1) / 1024,
+        )
+        summary.seconds = round(time.monotonic() - started, 2)
+        store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
+        con.execute("CHECKPOINT")
+        return summary
+    except BaseException as exc:
+        store.finish_run(
+            con,
+            run_id,
+            datetime.now(UTC),
+            "failed",
+            summary.counts(),
+            f"{exc.__class__.__name__}: {exc}",
+        )
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        con.close()
+
+
+@task(cache_policy=NO_CACHE)
+def _reextract_batch(
+    con: duckdb.DuckDBPyConnection,
+    pairs: Sequence[tuple[FeedEntry, FetchResult, datetime, str]],
+    pool: Executor | None,
+    run_id: str,
+) -> BatchResult:
+    return _process(con, pairs, pool, run_id, archive=False, replace=True)

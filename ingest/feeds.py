@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import time
 from datetime import UTC, datetime
@@ -110,13 +111,22 @@ def parse_feed(
     )
 
 
+def body_hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 def read_feed(
-    feed_url: str, name: str, result: FetchResult, max_entries: int = 500
+    feed_url: str,
+    name: str,
+    result: FetchResult,
+    max_entries: int = 500,
+    previous_hash: str | None = None,
 ) -> tuple[FeedOutcome, ParsedFeed | None]:
     """Turn a feed fetch into its recorded outcome and, when there is one, its entries.
 
-    A 304 costs no parsing. A malformed feed that still yields entries is kept ("malformed");
-    one that yields nothing is a failure, so it counts towards the feed's consecutive failures.
+    A 304, or a 200 whose body is byte-identical to the last one, costs no parsing. A malformed
+    feed that still yields entries is kept ("malformed"); one that yields nothing is a failure,
+    so it counts towards the feed's consecutive failures.
     """
     base = FeedOutcome(
         feed_url=feed_url,
@@ -124,6 +134,7 @@ def read_feed(
         status="error",
         http_status=result.status,
         elapsed_ms=result.elapsed_ms,
+        attempt_log=result.attempt_log,
     )
     if result.status == 304:
         return base.model_copy(update={"status": "not_modified"}), None
@@ -131,6 +142,14 @@ def read_feed(
         return base.model_copy(update={"error": result.error or "no response"}), None
     if not result.content.strip():
         return base.model_copy(update={"error": "empty response body"}), None
+    digest = body_hash(result.content)
+    validators = {
+        "etag": result.headers.get("etag"),
+        "last_modified": result.headers.get("last-modified"),
+        "body_hash": digest,
+    }
+    if previous_hash == digest:
+        return base.model_copy(update={"status": "unchanged", **validators}), None
     parsed = parse_feed(result.content, feed_url, result.headers, max_entries)
     if not parsed.entries and (parsed.bozo_reason or not parsed.version):
         reason = parsed.bozo_reason or "no RSS or Atom document found"
@@ -141,8 +160,7 @@ def read_feed(
             "status": status,
             "error": parsed.bozo_reason,
             "entries_seen": len(parsed.entries),
-            "etag": result.headers.get("etag"),
-            "last_modified": result.headers.get("last-modified"),
+            **validators,
         }
     )
     return outcome, parsed

@@ -2,6 +2,8 @@
 
 Redirects are followed by hand so that every hop passes the address guard and the redirect cap;
 bodies are streamed so the size cap applies to decompressed bytes (a gzip bomb is cut off early).
+Politeness lives here too: a per-host cap and delay, robots.txt for article pages, retries with
+backoff that honour Retry-After.
 """
 
 from __future__ import annotations
@@ -10,24 +12,27 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+import urllib.robotparser
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from ingest.models import FeedState, FetchResult
 from ingest.settings import Settings
-from ingest.urls import UnsafeURLError, check_url_allowed
+from ingest.urls import UnsafeURLError, check_url_allowed, host_allowed
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# Two retries with a short backoff recover most transient errors within a nightly run without
-# letting one dead host hold a connection slot for minutes.
-MAX_ATTEMPTS = 3
-BACKOFF_BASE_S = 0.5
-RETRY_AFTER_CAP_S = 30.0
+# Robots files are small; a larger one is a misconfigured server, and reading it would cost
+# more than the politeness it buys.
+MAX_ROBOTS_BYTES = 512 * 1024
+
+Kind = Literal["feed", "page"]
 
 
 class BodyTooLarge(Exception):
@@ -46,59 +51,79 @@ class FetchLimits:
     allow_hosts: frozenset[str]
     max_redirects: int = 5
     total_timeout: float = 60.0
-    max_attempts: int = MAX_ATTEMPTS
-    backoff_base: float = BACKOFF_BASE_S
+    max_attempts: int = 3
+    backoff_base: float = 0.5
+    retry_after_cap: float = 30.0
+    obey_robots: bool = False
+
+    @classmethod
+    def for_kind(cls, settings: Settings, kind: Kind) -> FetchLimits:
+        return cls(
+            max_bytes=settings.max_feed_bytes if kind == "feed" else settings.max_page_bytes,
+            allow_hosts=frozenset(settings.allow_hosts),
+            max_redirects=settings.max_redirects,
+            total_timeout=settings.total_timeout,
+            max_attempts=settings.max_attempts,
+            backoff_base=settings.backoff_base,
+            retry_after_cap=settings.retry_after_cap,
+            obey_robots=settings.obey_robots and kind == "page",
+        )
 
     @classmethod
     def for_feeds(cls, settings: Settings) -> FetchLimits:
-        return cls(
-            settings.max_feed_bytes,
-            frozenset(settings.allow_hosts),
-            settings.max_redirects,
-            settings.total_timeout,
-        )
+        return cls.for_kind(settings, "feed")
 
     @classmethod
     def for_pages(cls, settings: Settings) -> FetchLimits:
-        return cls(
-            settings.max_page_bytes,
-            frozenset(settings.allow_hosts),
-            settings.max_redirects,
-            settings.total_timeout,
-        )
+        return cls.for_kind(settings, "page")
 
 
 @dataclass
 class HostGate:
-    """Caps requests in flight per host; the client's pool caps them globally."""
+    """At most ``per_host`` requests in flight per host, starts spaced by ``delay`` seconds."""
 
     per_host: int
+    delay: float = 0.0
     _sems: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _next_start: dict[str, float] = field(default_factory=dict)
 
-    def __call__(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+    def semaphore(self, host: str) -> asyncio.Semaphore:
         if host not in self._sems:
             self._sems[host] = asyncio.Semaphore(self.per_host)
         return self._sems[host]
+
+    async def wait_turn(self, host: str) -> None:
+        if self.delay <= 0:
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start.get(host, now))
+        self._next_start[host] = start + self.delay
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
     """The shared client: connection reuse, timeouts, a descriptive User-Agent."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     limits = httpx.Limits(
-        max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
     )
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
         follow_redirects=False,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": settings.full_user_agent, "Accept-Encoding": "gzip, deflate"},
     )
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes * 20:
+    declared = response.headers.get("content-length", "")
+    if (
+        declared.isdigit()
+        and int(declared) > max_bytes
+        and not response.headers.get("content-encoding")
+    ):
         raise BodyTooLarge(f"Content-Length {declared} exceeds the {max_bytes} byte limit")
     chunks: list[bytes] = []
     size = 0
@@ -110,106 +135,173 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _retry_delay(attempt: int, response: httpx.Response | None, base: float) -> float:
-    if response is not None:
-        retry_after = response.headers.get("retry-after", "")
-        if retry_after.strip().isdigit():
-            return min(float(retry_after.strip()), RETRY_AFTER_CAP_S)
-    delay: float = base * (2 ** (attempt - 1)) * (0.5 + random.random())
-    return delay
-
-
-async def _fetch_once(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], limits: FetchLimits
-) -> tuple[str, int, dict[str, str], bytes]:
-    """One attempt, following redirects by hand; raises on failure."""
-    current = url
-    seen = {url}
-    for _hop in range(limits.max_redirects + 1):
-        await asyncio.to_thread(check_url_allowed, current, limits.allow_hosts)
-        async with client.stream("GET", current, headers=headers) as response:
-            if response.has_redirect_location:
-                location = response.headers.get("location", "")
-                nxt = urljoin(current, location)
-                if nxt in seen:
-                    raise httpx.TooManyRedirects(f"redirect loop at {nxt}")
-                seen.add(nxt)
-                current = nxt
-                continue
-            resp_headers = {k.lower(): v for k, v in response.headers.items()}
-            if response.status_code != 200:
-                return current, response.status_code, resp_headers, b""
-            body = await _read_capped(response, limits.max_bytes)
-            return current, response.status_code, resp_headers, body
-    raise httpx.TooManyRedirects(f"more than {limits.max_redirects} redirects")
-
-
-async def fetch_one(
-    client: httpx.AsyncClient,
-    url: str,
-    limits: FetchLimits,
-    gate: HostGate,
-    headers: dict[str, str] | None = None,
-) -> FetchResult:
-    """Fetch a URL with retries on transient failures; every failure becomes ``error``."""
-    headers = headers or {}
-    started = time.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        retry_response: httpx.Response | None = None
+def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
+    """Retry-After (seconds or HTTP date) when given, capped; else exponential with jitter."""
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            return min(float(value), cap)
         try:
-            async with gate(url):
-                final_url, status, resp_headers, body = await asyncio.wait_for(
-                    _fetch_once(client, url, headers, limits), timeout=limits.total_timeout
-                )
-            if status in RETRY_STATUSES and attempt < limits.max_attempts:
-                retry_response = httpx.Response(status, headers=resp_headers)
-                raise _Retry
-            error = None if status in (200, 304) else f"HTTP {status}"
-            return FetchResult(
-                url=url,
-                final_url=final_url,
-                status=status,
-                content=body,
-                headers=resp_headers,
-                error=error,
-                attempts=attempt,
-                elapsed_ms=int((time.monotonic() - started) * 1000),
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, min(when.timestamp() - time.time(), cap))
+    delay: float = base * (2 ** (attempt - 1)) * (0.5 + random.random())
+    return min(delay, cap)
+
+
+class Fetcher:
+    """One run's fetching state: the client, per-host gates, robots and address verdicts."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.gate = HostGate(settings.per_host_connections, settings.per_host_delay)
+        self._robots: dict[str, asyncio.Task[urllib.robotparser.RobotFileParser | None]] = {}
+        self._verdicts: dict[tuple[str, int | None], str | None] = {}
+        self.robots_agent = settings.user_agent.split("/", 1)[0]
+
+    async def _check(self, url: str, limits: FetchLimits) -> None:
+        """The address guard, with one DNS lookup per host and port per run."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise UnsafeURLError(f"scheme {parts.scheme or '(none)'!r} is not http or https")
+        host = (parts.hostname or "").lower()
+        if host and host_allowed(host, limits.allow_hosts):
+            return
+        key = (host, parts.port)
+        if key not in self._verdicts:
+            try:
+                await asyncio.to_thread(check_url_allowed, url, limits.allow_hosts)
+                self._verdicts[key] = None
+            except UnsafeURLError as exc:
+                self._verdicts[key] = str(exc)
+        verdict = self._verdicts[key]
+        if verdict is not None:
+            raise UnsafeURLError(verdict)
+
+    async def _once(
+        self, url: str, headers: dict[str, str], limits: FetchLimits
+    ) -> tuple[str, int, dict[str, str], bytes]:
+        """One attempt, following redirects by hand; raises on failure."""
+        current = url
+        seen = {url}
+        for _hop in range(limits.max_redirects + 1):
+            await self._check(current, limits)
+            async with self.client.stream("GET", current, headers=headers) as response:
+                if response.has_redirect_location:
+                    nxt = urljoin(current, response.headers["location"].strip())
+                    if nxt in seen:
+                        raise httpx.TooManyRedirects(f"redirect loop at {nxt}")
+                    seen.add(nxt)
+                    current = nxt
+                    continue
+                resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                if response.status_code != 200:
+                    return current, response.status_code, resp_headers, b""
+                body = await _read_capped(response, limits.max_bytes)
+                return current, response.status_code, resp_headers, body
+        raise httpx.TooManyRedirects(f"more than {limits.max_redirects} redirects")
+
+    async def _robots_for(self, url: str) -> urllib.robotparser.RobotFileParser | None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        if origin not in self._robots:
+            self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
+        return await self._robots[origin]
+
+    async def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+        """A missing robots.txt (4xx) allows everything; so does an unreachable one."""
+        limits = FetchLimits.for_pages(self.settings)
+        limits.max_bytes, limits.max_attempts = MAX_ROBOTS_BYTES, 1
+        result = await self.fetch(origin + "/robots.txt", limits, robots=False)
+        if not result.ok:
+            return None
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(result.content.decode("utf-8", "replace").splitlines())
+        return parser
+
+    async def fetch(
+        self,
+        url: str,
+        limits: FetchLimits,
+        headers: dict[str, str] | None = None,
+        robots: bool = True,
+    ) -> FetchResult:
+        """Fetch a URL with retries on transient failures; every failure becomes ``error``."""
+        headers = headers or {}
+        started = time.monotonic()
+        attempts: list[str] = []
+
+        def done(error: str | None, **kw: object) -> FetchResult:
+            return FetchResult.model_validate(
+                {
+                    "url": url,
+                    "final_url": url,
+                    "error": error,
+                    "attempts": len(attempts),
+                    "attempt_log": tuple(attempts),
+                    "elapsed_ms": int((time.monotonic() - started) * 1000),
+                    **kw,
+                }
             )
-        except _Retry:
-            pass
-        except UnsafeURLError as exc:
-            return _failure(url, f"refused: {exc}", started, attempt)
-        except BodyTooLarge as exc:
-            return _failure(url, f"too large: {exc}", started, attempt)
-        except httpx.TooManyRedirects as exc:
-            return _failure(url, f"redirects: {exc}", started, attempt)
-        except (TimeoutError, httpx.TimeoutException):
-            if attempt >= limits.max_attempts:
-                return _failure(url, "timeout", started, attempt)
-        except (httpx.TransportError, OSError) as exc:
-            if attempt >= limits.max_attempts:
-                return _failure(
-                    url, f"connection error: {exc.__class__.__name__}: {exc}", started, attempt
+
+        if robots and limits.obey_robots:
+            try:
+                await self._check(url, limits)
+            except UnsafeURLError as exc:
+                return done(f"refused: {exc}")
+            parser = await self._robots_for(url)
+            if parser is not None and not parser.can_fetch(self.robots_agent, url):
+                return done("disallowed by robots.txt")
+        host = (urlsplit(url).hostname or "").lower()
+        while True:
+            retry_after: str | None = None
+            try:
+                async with self.gate.semaphore(host):
+                    await self.gate.wait_turn(host)
+                    final_url, status, resp_headers, body = await asyncio.wait_for(
+                        self._once(url, headers, limits), timeout=limits.total_timeout
+                    )
+                attempts.append(f"HTTP {status}")
+                if status in RETRY_STATUSES and len(attempts) < limits.max_attempts:
+                    retry_after = resp_headers.get("retry-after")
+                    raise _Retry
+                error = None if status in (200, 304) else f"HTTP {status}"
+                return done(
+                    error, final_url=final_url, status=status, content=body, headers=resp_headers
                 )
-        except (httpx.HTTPError, ValueError) as exc:
-            return _failure(url, f"{exc.__class__.__name__}: {exc}", started, attempt)
-        await asyncio.sleep(_retry_delay(attempt, retry_response, limits.backoff_base))
+            except _Retry:
+                pass
+            except UnsafeURLError as exc:
+                attempts.append("refused")
+                return done(f"refused: {exc}")
+            except BodyTooLarge as exc:
+                attempts.append("too large")
+                return done(f"too large: {exc}")
+            except httpx.TooManyRedirects as exc:
+                attempts.append("redirects")
+                return done(f"redirects: {exc}")
+            except (TimeoutError, httpx.TimeoutException):
+                attempts.append("timeout")
+                if len(attempts) >= limits.max_attempts:
+                    return done("timeout")
+            except (httpx.TransportError, OSError) as exc:
+                attempts.append(exc.__class__.__name__)
+                if len(attempts) >= limits.max_attempts:
+                    return done(f"connection error: {exc.__class__.__name__}: {exc}")
+            except (httpx.HTTPError, ValueError, UnicodeError) as exc:
+                attempts.append(exc.__class__.__name__)
+                return done(f"{exc.__class__.__name__}: {exc}")
+            await asyncio.sleep(
+                retry_delay(len(attempts), retry_after, limits.backoff_base, limits.retry_after_cap)
+            )
 
 
-def _failure(url: str, error: str, started: float, attempts: int) -> FetchResult:
-    return FetchResult(
-        url=url,
-        final_url=url,
-        error=error,
-        attempts=attempts,
-        elapsed_ms=int((time.monotonic() - started) * 1000),
-    )
-
-
-def conditional_headers(state: FeedState | None) -> dict[str, str]:
-    if state is None:
+def conditional_headers(state: FeedState | None, force_full: bool = False) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the stored validators, unless a full fetch is due."""
+    if state is None or force_full:
         return {}
     headers = {}
     if state.etag:
@@ -227,18 +319,16 @@ async def fetch_all(
 ) -> list[FetchResult]:
     """Fetch many URLs concurrently within the global and per-host limits; order preserved."""
     headers_for = headers_for or {}
-    gate = HostGate(settings.per_host_connections)
     async with make_client(settings) as client:
+        fetcher = Fetcher(settings, client)
         return list(
-            await asyncio.gather(
-                *(fetch_one(client, u, limits, gate, headers_for.get(u)) for u in urls)
-            )
+            await asyncio.gather(*(fetcher.fetch(u, limits, headers_for.get(u)) for u in urls))
         )
 
 
 def fetch_all_sync(
     settings: Settings,
-    urls: Iterable[str],
+    urls: Sequence[str],
     limits: FetchLimits,
     headers_for: dict[str, dict[str, str]] | None = None,
 ) -> list[FetchResult]:

@@ -25,11 +25,15 @@ class FeedSpec(Record):
 
 
 class FeedState(Record):
-    """What the warehouse remembers about a feed between runs (validators for conditional GET)."""
+    """What the warehouse remembers about a feed between runs: validators and health."""
 
     feed_url: str
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None
+    not_modified_streak: int = 0
+    consecutive_failures: int = 0
+    next_fetch_after: datetime | None = None
 
 
 class FetchResult(Record):
@@ -43,6 +47,7 @@ class FetchResult(Record):
     error: str | None = None
     elapsed_ms: int = 0
     attempts: int = 1
+    attempt_log: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -71,7 +76,9 @@ class ParsedFeed(Record):
     version: str = ""  # feedparser's format name ("rss20", "atom10"); empty when not a feed
 
 
-FeedStatus = Literal["ok", "not_modified", "malformed", "error"]
+# ok: parsed; not_modified: HTTP 304; unchanged: same body as last time, not parsed;
+# malformed: parsed with errors, entries kept; error: no entries; skipped: backing off.
+FeedStatus = Literal["ok", "not_modified", "unchanged", "malformed", "error", "skipped"]
 
 
 class FeedOutcome(Record):
@@ -85,7 +92,13 @@ class FeedOutcome(Record):
     entries_seen: int = 0
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None
     elapsed_ms: int = 0
+    attempt_log: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "error"
 
 
 class ExtractedPage(Record):
@@ -158,6 +171,7 @@ class RunSummary(BaseModel):
     feeds_total: int = 0
     feeds_ok: int = 0
     feeds_failed: int = 0
+    feeds_skipped: int = 0
     entries_seen: int = 0
     new_entries: int = 0
     pages_fetched: int = 0

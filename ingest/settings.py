@@ -30,7 +30,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="hosts that may resolve to private/loopback addresses (comma separated in env)",
     )
-    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
+    user_agent: str = "newsdesk/0.1"
+    contact_url: str = Field(
+        default="https://github.com/newsdesk/newsdesk",
+        description="where publishers can learn who fetches their pages (sent in User-Agent)",
+    )
     # Ten seconds to connect and read is generous for a news site and keeps one dead host from
     # holding a worker for long; the total cap bounds slow-loris servers that trickle bytes.
     connect_timeout: float = 10.0
@@ -43,11 +47,27 @@ class Settings(BaseSettings):
     # Sixteen requests in flight saturate two cores' extraction; two per host is polite.
     max_connections: int = 16
     per_host_connections: int = 2
+    # Politeness: an optional pause between request starts to one host, and robots.txt.
+    per_host_delay: float = 0.0
+    obey_robots: bool = True
+    # Three attempts with exponential backoff recover most transient errors within a night
+    # without letting a dead host hold a slot for minutes; Retry-After is honoured up to a cap.
+    max_attempts: int = 3
+    backoff_base: float = 0.5
+    retry_after_cap: float = 30.0
     max_entries_per_feed: int = 500
+    # Publishers send stale validators: after this many 304s in a row, fetch without them.
+    force_refetch_after: int = 7
+    # A feed failing this many runs in a row is polled less often (doubling, up to a week).
+    failure_backoff_after: int = 3
     alert_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="JSON webhook URLs for the new-country digest (comma separated in env)",
     )
+
+    @property
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} (+{self.contact_url})"
 
     @field_validator("allow_hosts", "alert_urls", mode="before")
     @classmethod

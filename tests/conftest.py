@@ -19,7 +19,7 @@ for _var in [v for v in os.environ if v.startswith("NEWSDESK_")]:
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
-from flows.demo import SITE_DIR, serve_site  # noqa: E402
+from flows.demo import SITE_DIR, Site, serve_site  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from warehouse.db import connect  # noqa: E402
 
@@ -53,9 +53,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def demo_site() -> Iterator[str]:
-    with serve_site(SITE_DIR, port=0) as base:
-        yield base
+def demo_site() -> Iterator[Site]:
+    with serve_site(SITE_DIR, port=0) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

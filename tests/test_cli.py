@@ -154,3 +154,43 @@ def test_demo_command_in_ephemeral_mode_has_clean_logs(tmp_path: Path) -> None:
         timeout=60,
     )
     assert query.returncode == 0 and query.stdout.splitlines()[1] == "5"
+
+
+def test_feeds_command_lists_health_failing_first(tmp_path: Path, capsys) -> None:
+    from datetime import UTC, datetime
+
+    from ingest.health import apply_outcome
+    from ingest.models import FeedOutcome, FeedSpec
+    from warehouse import store
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    store.register_feeds(
+        con,
+        [
+            FeedSpec(url="https://a.example/rss", name="Alpha"),
+            FeedSpec(url="https://b.example/rss", name="Beta"),
+        ],
+    )
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    ok = FeedOutcome(feed_url="https://a.example/rss", name="Alpha", status="ok", entries_seen=12)
+    bad = FeedOutcome(
+        feed_url="https://b.example/rss",
+        name="Beta",
+        status="error",
+        error="HTTP 410",
+        http_status=410,
+    )
+    store.record_feed_outcomes(
+        con,
+        [(ok, apply_outcome(None, ok, now, 3), 4), (bad, apply_outcome(None, bad, now, 3), 0)],
+        now,
+    )
+    con.close()
+    assert main(["feeds", "--db", str(db), "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["name"] for r in rows] == ["Beta", "Alpha"]
+    assert rows[0]["status"] == "error" and rows[0]["error"] == "HTTP 410"
+    assert rows[0]["failures"] == 1
+    assert rows[1]["entries"] == 12 and rows[1]["new"] == 4

@@ -1,11 +1,13 @@
 """The fetch seam against a real loopback HTTP server."""
 
 import gzip
+import time
 
+from loopback import body, drip, serve
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits, fetch_all_sync, retry_delay
 from ingest.settings import Settings
 
 
@@ -14,6 +16,7 @@ def limits(settings: Settings, **kw) -> FetchLimits:
     for key, value in kw.items():
         setattr(base, key, value)
     base.backoff_base = 0.01
+    base.obey_robots = kw.get("obey_robots", False)
     return base
 
 
@@ -112,3 +115,79 @@ def test_conditional_get_headers_sent(httpserver: HTTPServer, settings: Settings
         {httpserver.url_for("/feed"): {"If-None-Match": '"v1"'}},
     )
     assert result.status == 304 and result.error is None and result.content == b""
+
+
+def test_per_host_cap_and_global_concurrency(settings: Settings) -> None:
+    routes = {f"/p{i}": body(b"ok", delay=0.15) for i in range(8)}
+    with serve(routes) as (base, stats):
+        urls = [f"{base}/p{i}" for i in range(8)]
+        results = fetch_all_sync(settings, urls, limits(settings))
+    assert all(r.ok for r in results)
+    assert stats.max_in_flight == 2  # per_host_connections: one host here
+
+
+def test_per_host_delay_spaces_request_starts(settings: Settings) -> None:
+    polite = settings.model_copy(update={"per_host_delay": 0.2})
+    with serve({f"/p{i}": body(b"ok") for i in range(3)}) as (base, stats):
+        fetch_all_sync(polite, [f"{base}/p{i}" for i in range(3)], limits(polite))
+    gaps = [b - a for a, b in zip(stats.starts, stats.starts[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 0.18
+
+
+def test_user_agent_names_a_contact(settings: Settings) -> None:
+    custom = settings.model_copy(update={"contact_url": "https://ops.example/newsdesk"})
+    with serve({"/a": body(b"ok")}) as (base, stats):
+        fetch_all_sync(custom, [f"{base}/a"], limits(custom))
+    assert stats.agents == ["newsdesk/0.1 (+https://ops.example/newsdesk)"]
+
+
+def test_slow_loris_hits_the_total_timeout(settings: Settings) -> None:
+    with serve({"/slow": drip(100, 0.1)}) as (base, _stats):
+        (result,) = fetch_all_sync(
+            settings, [f"{base}/slow"], limits(settings, total_timeout=0.6, max_attempts=1)
+        )
+    assert result.error == "timeout" and result.elapsed_ms < 3000
+
+
+def test_robots_txt_is_honoured_for_pages_and_cached(settings: Settings) -> None:
+    robots = b"User-agent: *\nDisallow: /private/\n"
+    routes = {
+        "/robots.txt": body(robots),
+        "/news/a": body(b"a"),
+        "/news/b": body(b"b"),
+        "/private/c": body(b"c"),
+    }
+    with serve(routes) as (base, stats):
+        a, b, c = fetch_all_sync(
+            settings,
+            [f"{base}/news/a", f"{base}/news/b", f"{base}/private/c"],
+            limits(settings, obey_robots=True),
+        )
+    assert a.ok and b.ok
+    assert c.error == "disallowed by robots.txt"
+    assert stats.hits["/robots.txt"] == 1 and stats.hits["/private/c"] == 0
+
+
+def test_missing_robots_txt_allows_everything(settings: Settings) -> None:
+    with serve({"/news/a": body(b"a")}) as (base, stats):
+        (a,) = fetch_all_sync(settings, [f"{base}/news/a"], limits(settings, obey_robots=True))
+    assert a.ok and stats.hits["/robots.txt"] == 1
+
+
+def test_each_attempt_is_recorded(httpserver: HTTPServer, settings: Settings) -> None:
+    for _ in range(3):
+        httpserver.expect_ordered_request("/down").respond_with_data("", status=502)
+    (result,) = fetch_all_sync(settings, [httpserver.url_for("/down")], limits(settings))
+    assert result.attempt_log == ("HTTP 502", "HTTP 502", "HTTP 502")
+    assert result.error == "HTTP 502" and result.attempts == 3
+
+
+def test_retry_after_seconds_date_and_cap() -> None:
+    from email.utils import formatdate
+
+    assert retry_delay(1, "3", 0.5, 30) == 3
+    assert retry_delay(1, "120", 0.5, 30) == 30
+    in_ten = formatdate(time.time() + 10, usegmt=True)
+    assert 8 <= retry_delay(1, in_ten, 0.5, 30) <= 10
+    assert 0.25 <= retry_delay(1, None, 0.5, 30) <= 0.75
+    assert 1.0 <= retry_delay(3, "soon", 0.5, 30) <= 3.0

@@ -7,7 +7,7 @@ import pytest
 from conftest import SEEDS
 from pytest_httpserver import HTTPServer
 
-from flows.demo import write_feed_list
+from flows.demo import Site, write_feed_list
 from flows.nightly import nightly
 
 pytestmark = pytest.mark.integration
@@ -26,11 +26,11 @@ def run(feeds: Path, db: Path, **kw):
 
 
 def test_demo_site_end_to_end_and_rerun(
-    prefect_server: str, demo_site: str, tmp_path: Path, httpserver: HTTPServer, monkeypatch
+    prefect_server: str, demo_site: Site, tmp_path: Path, httpserver: HTTPServer, monkeypatch
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
     monkeypatch.setenv("NEWSDESK_ALERT_URLS", httpserver.url_for("/hook"))
-    feeds = write_feed_list(demo_site, tmp_path / "feeds.toml")
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
     db = tmp_path / "demo.duckdb"
 
     first = run(feeds, db)
@@ -66,6 +66,10 @@ def test_demo_site_end_to_end_and_rerun(
     assert con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone() == (0,)
     con.close()
 
+    assert demo_site.hits["/harbor/2026/11/kenya-tanzania-rail.html"] == 1
+    assert demo_site.hits["/robots.txt"] == 1
+    hits_after_first = sum(demo_site.hits.values())
+
     ((request, _response),) = httpserver.log
     payload = request.get_json()
     assert [c["code"] for c in payload["countries"]] == DEMO_NEW_COUNTRIES
@@ -75,6 +79,7 @@ def test_demo_site_end_to_end_and_rerun(
     second = run(feeds, db)
     assert second.articles_stored == 0 and second.alerts_raised == 0
     assert second.pages_fetched == 0 and second.feeds_ok == 2
+    assert sum(demo_site.hits.values()) == hits_after_first + 2  # the two feeds, answered 304
     assert len(httpserver.log) == 1
     con = duckdb.connect(str(db), read_only=True)
     statuses = con.execute("SELECT DISTINCT last_status FROM feeds").fetchall()
@@ -85,7 +90,7 @@ def test_demo_site_end_to_end_and_rerun(
 
 
 def test_bad_feeds_never_stop_the_run(
-    prefect_server: str, demo_site: str, tmp_path: Path, httpserver: HTTPServer
+    prefect_server: str, demo_site: Site, tmp_path: Path, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
     httpserver.expect_request("/page.xml").respond_with_data(
@@ -94,7 +99,7 @@ def test_bad_feeds_never_stop_the_run(
     httpserver.expect_request("/empty.xml").respond_with_data("")
     feeds = tmp_path / "feeds.toml"
     feeds.write_text(
-        f'[[feeds]]\nurl = "{demo_site}/harbor/rss.xml"\nname = "Harbor"\n'
+        f'[[feeds]]\nurl = "{demo_site.url}/harbor/rss.xml"\nname = "Harbor"\n'
         f'[[feeds]]\nurl = "{httpserver.url_for("/gone.xml")}"\nname = "Gone"\n'
         f'[[feeds]]\nurl = "{httpserver.url_for("/page.xml")}"\nname = "Page"\n'
         f'[[feeds]]\nurl = "{httpserver.url_for("/empty.xml")}"\nname = "Empty"\n'
@@ -114,3 +119,43 @@ def test_bad_feeds_never_stop_the_run(
     assert health["Page"].startswith("not a feed")
     assert health["Empty"] == "empty response body"
     assert health["Refused"].startswith("connection error")
+
+
+def test_reextract_from_archive_fetches_nothing(
+    prefect_server: str, demo_site: Site, tmp_path: Path
+) -> None:
+    from flows.nightly import reextract
+
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
+    db = tmp_path / "demo.duckdb"
+    run(feeds, db)
+    con = duckdb.connect(str(db))
+    pages, raw, stored = con.execute(
+        "SELECT count(*), sum(raw_bytes), sum(stored_bytes) FROM page_archive"
+    ).fetchone()
+    assert pages == 6 and stored < raw
+    before = con.execute(
+        "SELECT article_id, content_hash, duplicate_of FROM articles ORDER BY 1"
+    ).fetchall()
+    con.execute(
+        "DELETE FROM country_mentions WHERE article_id IN "
+        "(SELECT article_id FROM articles WHERE url LIKE '%iceland%')"
+    )
+    con.execute("DELETE FROM articles WHERE url LIKE '%iceland%'")
+    con.close()
+    hits = sum(demo_site.hits.values())
+
+    summary = reextract(db_path=str(db))
+    assert sum(demo_site.hits.values()) == hits
+    assert summary.pages_fetched == 6 and summary.alerts_raised == 0
+    con = duckdb.connect(str(db), read_only=True)
+    after = con.execute(
+        "SELECT article_id, content_hash, duplicate_of FROM articles ORDER BY 1"
+    ).fetchall()
+    iceland = con.execute(
+        "SELECT count(*) FROM country_mentions m JOIN articles a "
+        "USING (article_id) WHERE a.url LIKE '%iceland%'"
+    ).fetchone()
+    con.close()
+    assert after == before
+    assert iceland == (2,)

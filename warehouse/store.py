@@ -7,12 +7,13 @@ crash converges to the same rows; each batch is written in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
+from ingest.archive import ArchivedPage
 from ingest.models import Alert, Article, CountryMention, FeedOutcome, FeedSpec, FeedState
 
 ARTICLE_COLUMNS = (
@@ -45,26 +46,42 @@ def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) ->
 
 def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, FeedState]:
     rows = con.execute(
-        "SELECT feed_url, etag, last_modified FROM feeds WHERE feed_url IN (SELECT unnest(?))",
+        "SELECT feed_url, etag, last_modified, body_hash, coalesce(not_modified_streak, 0),"
+        " consecutive_failures, next_fetch_after FROM feeds WHERE feed_url IN (SELECT unnest(?))",
         [list(urls)],
     ).fetchall()
-    return {r[0]: FeedState(feed_url=r[0], etag=r[1], last_modified=r[2]) for r in rows}
+    return {
+        r[0]: FeedState(
+            feed_url=r[0],
+            etag=r[1],
+            last_modified=r[2],
+            body_hash=r[3],
+            not_modified_streak=r[4],
+            consecutive_failures=r[5],
+            next_fetch_after=r[6],
+        )
+        for r in rows
+    }
 
 
 def record_feed_outcomes(
-    con: duckdb.DuckDBPyConnection, outcomes: Sequence[FeedOutcome], at: datetime
+    con: duckdb.DuckDBPyConnection,
+    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
+    at: datetime,
 ) -> None:
-    for o in outcomes:
-        success = o.status in ("ok", "not_modified", "malformed")
+    """Write each feed's outcome and resulting health state (with its count of new entries)."""
+    for o, state, new_entries in outcomes:
+        if o.status == "skipped":
+            continue
+        success = not o.failed
         con.execute(
             """
             UPDATE feeds SET
                 last_status = ?, last_http_status = ?, last_error = ?, last_fetched_at = ?,
                 last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
-                entries_seen = ?,
-                etag = CASE WHEN ? THEN ? ELSE etag END,
-                last_modified = CASE WHEN ? THEN ? ELSE last_modified END
+                consecutive_failures = ?, entries_seen = coalesce(?, entries_seen),
+                etag = ?, last_modified = ?, body_hash = ?, not_modified_streak = ?,
+                next_fetch_after = ?, last_entries_new = ?
             WHERE feed_url = ?
             """,
             [
@@ -74,12 +91,14 @@ def record_feed_outcomes(
                 at,
                 success,
                 at,
-                success,
-                o.entries_seen,
-                o.status == "ok" or o.status == "malformed",
-                o.etag,
-                o.status == "ok" or o.status == "malformed",
-                o.last_modified,
+                state.consecutive_failures,
+                o.entries_seen if o.status in ("ok", "malformed") else None,
+                state.etag,
+                state.last_modified,
+                state.body_hash,
+                state.not_modified_streak,
+                state.next_fetch_after,
+                new_entries,
                 o.feed_url,
             ],
         )
@@ -114,10 +133,12 @@ def originals_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> 
 
 
 def known_countries(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Countries any stored original (seeds included) mentioned: the no-alert baseline."""
-    return {
-        r[0] for r in con.execute("SELECT DISTINCT country_code FROM country_mentions").fetchall()
-    }
+    """The no-alert baseline: countries any stored original (seeds included) mentioned, and
+    countries already alerted (an alert is never raised twice for one country)."""
+    rows = con.execute(
+        "SELECT country_code FROM country_mentions UNION SELECT country_code FROM alerts"
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _article_row(a: Article) -> list[Any]:
@@ -126,54 +147,61 @@ def _article_row(a: Article) -> list[Any]:
     return [row[c] for c in ARTICLE_COLUMNS]
 
 
-def store_batch(
+def _insert_batch(
     con: duckdb.DuckDBPyConnection,
     articles: Sequence[Article],
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
 ) -> int:
-    """Write articles with their mentions and alerts in one transaction; return rows inserted."""
+    before = _count(con, "articles")
+    if articles:
+        con.executemany(
+            f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT DO NOTHING",
+            [_article_row(a) for a in articles],
+        )
+    if mentions:
+        con.executemany(
+            "INSERT INTO country_mentions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                [
+                    m.article_id,
+                    m.country_code,
+                    m.country_name,
+                    m.mentions,
+                    m.first_offset,
+                    m.snippet,
+                ]
+                for m in mentions
+            ],
+        )
+    if alerts:
+        con.executemany(
+            "INSERT INTO alerts (alert_id, country_code, country_name, article_id, raised_at,"
+            " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                [a.alert_id, a.country_code, a.country_name, a.article_id, a.raised_at, a.run_id]
+                for a in alerts
+            ],
+        )
+    return _count(con, "articles") - before
+
+
+def store_batch(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    mentions: Sequence[CountryMention],
+    alerts: Sequence[Alert],
+    archive: Sequence[ArchivedPage] = (),
+) -> int:
+    """Write articles with their mentions, alerts and archived pages in one transaction.
+
+    Returns the number of articles inserted (already stored ones are left as they are).
+    """
     con.execute("BEGIN")
     try:
-        before = _count(con, "articles")
-        if articles:
-            con.executemany(
-                f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT DO NOTHING",
-                [_article_row(a) for a in articles],
-            )
-        if mentions:
-            con.executemany(
-                "INSERT INTO country_mentions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [
-                    [
-                        m.article_id,
-                        m.country_code,
-                        m.country_name,
-                        m.mentions,
-                        m.first_offset,
-                        m.snippet,
-                    ]
-                    for m in mentions
-                ],
-            )
-        if alerts:
-            con.executemany(
-                "INSERT INTO alerts (alert_id, country_code, country_name, article_id, raised_at,"
-                " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [
-                    [
-                        a.alert_id,
-                        a.country_code,
-                        a.country_name,
-                        a.article_id,
-                        a.raised_at,
-                        a.run_id,
-                    ]
-                    for a in alerts
-                ],
-            )
-        inserted = _count(con, "articles") - before
+        inserted = _insert_batch(con, articles, mentions, alerts)
+        archive_pages(con, archive)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -181,27 +209,30 @@ def store_batch(
     return inserted
 
 
+FETCH_LOG_COLUMNS = (
+    "run_id",
+    "url",
+    "feed_url",
+    "kind",
+    "stage",
+    "status",
+    "error",
+    "bytes",
+    "elapsed_ms",
+    "attempts",
+    "logged_at",
+    "attempt_log",
+)
+
+
 def log_fetches(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Record page and feed attempts (keys of each row: ``FETCH_LOG_COLUMNS``)."""
     if not rows:
         return
     con.executemany(
-        "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                r["run_id"],
-                r["url"],
-                r.get("feed_url"),
-                r["kind"],
-                r["stage"],
-                r.get("status"),
-                r.get("error"),
-                r.get("bytes"),
-                r.get("elapsed_ms"),
-                r.get("attempts"),
-                r["logged_at"],
-            ]
-            for r in rows
-        ],
+        f"INSERT INTO fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(FETCH_LOG_COLUMNS))})",
+        [[r.get(c) for c in FETCH_LOG_COLUMNS] for r in rows],
     )
 
 
@@ -234,6 +265,7 @@ RUN_COUNT_COLUMNS = (
     "feeds_total",
     "feeds_ok",
     "feeds_failed",
+    "feeds_skipped",
     "entries_seen",
     "new_entries",
     "pages_fetched",
@@ -314,3 +346,88 @@ def mentions_for(con: duckdb.DuckDBPyConnection, codes: Iterable[str]) -> list[C
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
+
+
+def archive_pages(con: duckdb.DuckDBPyConnection, pages: Sequence[ArchivedPage]) -> None:
+    """Keep the latest body of each page (a re-fetched page replaces its older body)."""
+    if not pages:
+        return
+    con.executemany(
+        "INSERT OR REPLACE INTO page_archive VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                p.canonical_url,
+                p.url,
+                p.final_url,
+                p.status,
+                p.headers,
+                p.entry,
+                p.body_zstd,
+                p.raw_bytes,
+                p.stored_bytes,
+                p.fetched_at,
+                p.run_id,
+            ]
+            for p in pages
+        ],
+    )
+
+
+def archived_pages(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, batch_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Archived pages fetched since a time, in batches (the archive may not fit in memory)."""
+    cur = con.cursor()
+    cur.execute(
+        "SELECT canonical_url, url, final_url, status, headers, entry, body_zstd, fetched_at,"
+        " run_id FROM page_archive"
+        " WHERE ? IS NULL OR fetched_at >= ? ORDER BY fetched_at, canonical_url",
+        [since, since],
+    )
+    columns = [d[0] for d in cur.description or []]
+    while rows := cur.fetchmany(batch_size):
+        yield [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def archive_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(pages, raw bytes, stored bytes) of the archive."""
+    row = con.execute(
+        "SELECT count(*), coalesce(sum(raw_bytes), 0), coalesce(sum(stored_bytes), 0)"
+        " FROM page_archive"
+    ).fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
+def replace_articles(
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    mentions: Sequence[CountryMention],
+    alerts: Sequence[Alert],
+) -> int:
+    """Re-extraction: rewrite these articles and their mentions in one transaction."""
+    ids = [a.article_id for a in articles]
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM country_mentions WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?))", [ids])
+        count = _insert_batch(con, articles, mentions, alerts)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return count
+
+
+def feed_health(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Every feed with its health, the ones that need attention first."""
+    cur = con.execute(
+        """
+        SELECT name, last_status AS status, last_http_status AS http,
+               consecutive_failures AS failures, entries_seen AS entries,
+               last_entries_new AS new, last_success_at AS last_success,
+               next_fetch_after AS backoff_until, last_error AS error, feed_url
+        FROM feeds
+        ORDER BY consecutive_failures DESC, last_status = 'error' DESC, name
+        """
+    )
+    return [d[0] for d in cur.description or []], cur.fetchall()

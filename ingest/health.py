@@ -1,0 +1,77 @@
+"""Feed health between runs: when to fetch a feed, with which validators, and what a run's
+outcome does to its record. Pure functions over ``FeedState``; the warehouse stores the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ingest.models import FeedOutcome, FeedState
+
+# Backoff doubles from one day and stops at a week, so a feed that comes back is noticed within
+# a week; an hour of slack keeps a nightly run that starts a little early from skipping it.
+BACKOFF_START = timedelta(days=1)
+BACKOFF_MAX = timedelta(days=7)
+BACKOFF_SLACK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """What to do with a feed this run."""
+
+    fetch: bool
+    headers: dict[str, str]
+    reason: str = ""
+
+
+def plan_fetch(state: FeedState | None, now: datetime, force_refetch_after: int) -> FeedPlan:
+    """Skip a feed that is backing off; drop validators when too many 304s came in a row."""
+    if state is None:
+        return FeedPlan(True, {})
+    if state.next_fetch_after is not None and state.next_fetch_after > now:
+        return FeedPlan(
+            False,
+            {},
+            f"backing off after {state.consecutive_failures} failures, "
+            f"next try after {state.next_fetch_after:%Y-%m-%d %H:%M} UTC",
+        )
+    if state.not_modified_streak >= force_refetch_after:
+        return FeedPlan(True, {}, "full fetch: validators may be stale")
+    headers = {}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return FeedPlan(True, headers)
+
+
+def apply_outcome(
+    state: FeedState | None, outcome: FeedOutcome, now: datetime, backoff_after: int
+) -> FeedState:
+    """The feed's record after this run's outcome."""
+    state = state or FeedState(feed_url=outcome.feed_url)
+    if outcome.status == "skipped":
+        return state
+    if outcome.failed:
+        failures = state.consecutive_failures + 1
+        next_after = None
+        if failures >= backoff_after:
+            wait = min(BACKOFF_START * 2 ** (failures - backoff_after), BACKOFF_MAX)
+            next_after = now + wait - BACKOFF_SLACK
+        return state.model_copy(
+            update={"consecutive_failures": failures, "next_fetch_after": next_after}
+        )
+    not_modified = outcome.status == "not_modified"
+    update: dict[str, object] = {
+        "consecutive_failures": 0,
+        "next_fetch_after": None,
+        "not_modified_streak": state.not_modified_streak + 1 if not_modified else 0,
+    }
+    if not not_modified:
+        update |= {
+            "etag": outcome.etag,
+            "last_modified": outcome.last_modified,
+            "body_hash": outcome.body_hash,
+        }
+    return state.model_copy(update=update)

@@ -1,0 +1,99 @@
+"""A threaded loopback server for fetch tests that need concurrency or slow answers
+(pytest-httpserver answers one request at a time)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass
+class Stats:
+    hits: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    starts: list[float] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
+    stats = Stats()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            with stats.lock:
+                stats.hits[path] += 1
+                stats.in_flight += 1
+                stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+                stats.starts.append(time.monotonic())
+                stats.agents.append(self.headers.get("User-Agent", ""))
+            try:
+                route = routes.get(path)
+                if route is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    route(self)
+            finally:
+                with stats.lock:
+                    stats.in_flight -= 1
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", stats
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def body(
+    data: bytes, delay: float = 0.0, status: int = 200, headers: dict[str, str] | None = None
+) -> Route:
+    def route(h: BaseHTTPRequestHandler) -> None:
+        if delay:
+            time.sleep(delay)
+        h.send_response(status)
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return route
+
+
+def drip(chunks: int, pause: float) -> Route:
+    """A slow-loris answer: one byte every ``pause`` seconds."""
+
+    def route(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(chunks))
+        h.end_headers()
+        try:
+            for _ in range(chunks):
+                h.wfile.write(b"x")
+                h.wfile.flush()
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return route
