@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTHON ?= python3
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -23,3 +23,6 @@ lint: setup
 
 test: lint
 	$(UV) run --frozen pytest -q
+
+bench: setup
+	$(UV) run --frozen python -m benchmarks.run

@@ -27,6 +27,7 @@ _LAST_MODIFIED = formatdate(1764000000, usegmt=True)
 
 class _Handler(BaseHTTPRequestHandler):
     server: _SiteServer
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]

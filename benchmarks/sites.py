@@ -1,0 +1,177 @@
+"""Synthetic loopback news sites for benchmarks: feeds with ETags, article pages, a delay.
+
+Several servers can be started on distinct loopback addresses (127.0.0.1, 127.0.0.2, ...) so
+that per-host politeness limits apply as they would across real publishers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+WORDS = ["government", "minister", "council", "report", "market", "trade", "energy", "talks", "agreement", "border", "port", "election", "budget", "court", "police", "weather", "harbour", "railway", "farmers", "prices", "exports", "health", "school", "water", "project", "bank", "growth", "summit", "officials", "village", "river", "coast", "industry", "city", "plan", "week", "month", "year", "said", "would", "could", "will", "new", "first", "last", "local", "national", "public"]
+
+
+def article_text(seed: int, paragraphs: int = 8) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(paragraphs):
+        sentences = []
+        for _ in range(rng.randint(3, 5)):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(10, 20))]
+            sentences.append(" ".join(words).capitalize() + ".")
+        out.append(" ".join(sentences))
+    return out
+
+
+def article_html(site: int, page: int) -> bytes:
+    title = f"Report {site}-{page}: " + " ".join(
+        article_text(site * 10_000 + page, 1)[0].split()[:6]
+    )
+    body = "".join(f"<p>{p}</p>" for p in article_text(site * 10_000 + page))
+    nav = "".join(f'<a href="/section/{i}">Section {i}</a> ' for i in range(30))
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<meta property='og:site_name' content='Site {site}'></head><body><header><nav>{nav}"
+        f"</nav></header><main><article><h1>{title}</h1>{body}</article></main><aside>"
+        + "".join(f"<li><a href='/x/{i}'>Most read {i}</a></li>" for i in range(20))
+        + "</aside><footer>© Site</footer></body></html>"
+    ).encode()
+
+
+@dataclass
+class Stats:
+    hits: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class SiteSpec:
+    feeds: int = 0
+    pages_per_feed: int = 10
+    delay: float = 0.0
+    pages: dict[str, bytes] = field(default_factory=dict)
+
+
+def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without this, delayed ACKs add ~40 ms.
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            with stats.lock:
+                stats.hits[path] += 1
+            if spec.delay:
+                time.sleep(spec.delay)
+            body = self._body(path)
+            if body is None:
+                self._send(404, b"")
+                return
+            etag = '"' + hashlib.sha1(body).hexdigest()[:12] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self._send(304, b"", {"ETag": etag})
+                return
+            ctype = "application/rss+xml" if path.endswith(".xml") else "text/html; charset=utf-8"
+            self._send(200, body, {"ETag": etag, "Content-Type": ctype})
+
+        def _body(self, path: str) -> bytes | None:
+            if path in spec.pages:
+                return spec.pages[path]
+            if path.startswith("/feed/") and path.endswith(".xml"):
+                k = int(path[6:-4])
+                if k >= spec.feeds:
+                    return None
+                items = "".join(
+                    f"<item><title>Story {k}-{i}</title><link>{base}/page/{k}/{i}.html</link>"
+                    f"<pubDate>Thu, 26 Nov 2026 0{i % 10}:00:00 +0000</pubDate></item>"
+                    for i in range(spec.pages_per_feed)
+                )
+                return (
+                    f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {k}'
+                    f"</title>{items}</channel></rss>"
+                ).encode()
+            if path.startswith("/page/"):
+                parts = path[6:-5].split("/")
+                return article_html(int(parts[0]), int(parts[1]))
+            return None
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    return Handler
+
+
+@contextmanager
+def serve_hosts(spec: SiteSpec, hosts: int) -> Iterator[tuple[list[str], Stats]]:
+    """Serve the same site on 127.0.0.1 ... 127.0.0.<hosts>; yields base URLs and hit counts."""
+    stats = Stats()
+    with ExitStack() as stack:
+        bases = []
+        for h in range(1, hosts + 1):
+            ip = f"127.0.0.{h}"
+            server = ThreadingHTTPServer((ip, 0), BaseHTTPRequestHandler)
+            base = f"http://{ip}:{server.server_address[1]}"
+            server.RequestHandlerClass = _handler(spec, stats, base)
+            server.daemon_threads = True
+            server.request_queue_size = 128
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            stack.callback(server.server_close)
+            stack.callback(server.shutdown)
+            bases.append(base)
+        yield bases, stats
+
+
+def _serve_forever(spec: SiteSpec, hosts: int, conn: Any) -> None:
+    with serve_hosts(spec, hosts) as (bases, stats):
+        conn.send(bases)
+        while True:
+            message = conn.recv()
+            if message == "stats":
+                with stats.lock:
+                    conn.send(dict(stats.hits))
+            else:
+                return
+
+
+@contextmanager
+def serve_hosts_process(spec: SiteSpec, hosts: int) -> Iterator[tuple[list[str], Any]]:
+    """The same servers in a child process, so they do not share the benchmark's GIL.
+
+    Yields the base URLs and a function returning the hit counts so far.
+    """
+    parent, child = multiprocessing.Pipe()
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_serve_forever, args=(spec, hosts, child), daemon=True
+    )
+    proc.start()
+    bases = parent.recv()
+
+    def hits() -> Counter[str]:
+        parent.send("stats")
+        return Counter(parent.recv())
+
+    try:
+        yield bases, hits
+    finally:
+        parent.send("stop")
+        proc.join(timeout=10)
