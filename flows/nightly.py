@@ -24,7 +24,13 @@ from prefect.cache_policies import NO_CACHE
 from ingest import alerts as alerting
 from ingest.archive import ArchivedPage, pack, unpack
 from ingest.articles import build_article, tag_countries
-from ingest.dedupe import mark_duplicates
+from ingest.dedupe import (
+    INDEX_VERSION,
+    fingerprint,
+    mark_duplicates,
+    mark_near_duplicates,
+    shingle_set,
+)
 from ingest.extract import extract_many, extraction_pool
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
@@ -116,24 +122,83 @@ def _process(
             log_rows.append(_page_log(run_id, entry, page, now, "extract", result))
             continue
         candidates.append(build_article(entry, result, fetched_at, origin_run))
-    known = store.originals_by_hash(con, [a.content_hash for a in candidates])
-    articles = mark_duplicates(candidates, known)
+    articles, index = find_duplicates(con, candidates)
     mentions = tag_countries(articles)
     raised = alerting.new_country_alerts(mentions, store.known_countries(con), run_id, now)
     if replace:
-        stored = store.replace_articles(con, articles, mentions, raised)
+        stored = store.replace_articles(con, articles, mentions, raised, index)
     else:
-        stored = store.store_batch(con, articles, mentions, raised, kept)
+        stored = store.store_batch(con, articles, mentions, raised, kept, index)
     store.log_fetches(con, log_rows)
     return BatchResult(articles, mentions, stored, len(log_rows))
+
+
+def find_duplicates(
+    con: duckdb.DuckDBPyConnection, articles: Sequence[Article]
+) -> tuple[list[Article], list[tuple[str, tuple[int, ...]]]]:
+    """Exact, then near duplicates against everything stored and earlier articles of the batch.
+
+    Returns the articles (duplicates marked) and the index entries of the originals.
+    """
+    marked = mark_duplicates(
+        articles, store.originals_by_hash(con, [a.content_hash for a in articles])
+    )
+    prints = {a.article_id: fingerprint(a.text) for a in marked if a.duplicate_of is None}
+    candidates = store.near_candidates(con, {k: fp.band_keys for k, fp in prints.items()})
+    stored = store.texts_and_originals(con, {c for cs in candidates.values() for c in cs})
+    marked = mark_near_duplicates(
+        marked,
+        prints,
+        candidates,
+        {cid: frozenset(shingle_set(text)) for cid, (text, _) in stored.items()},
+        {cid: original for cid, (_, original) in stored.items()},
+    )
+    index = [
+        (a.article_id, prints[a.article_id].band_keys)
+        for a in marked
+        if a.duplicate_of is None and a.article_id in prints
+    ]
+    return marked, index
+
+
+def backfill_index(con: duckdb.DuckDBPyConnection, rebuild: bool = False) -> int:
+    """Index originals the near-duplicate index lacks (all of them with ``rebuild``).
+
+    Runs at the start of every flow, so a warehouse from an older version, or one whose index
+    scheme changed, is indexed without a separate step.
+    """
+    if rebuild:
+        con.execute("DELETE FROM dedupe_index")
+        con.execute("DELETE FROM dedupe_docs")
+    else:
+        con.execute(
+            "DELETE FROM dedupe_index WHERE article_seq IN (SELECT article_seq FROM dedupe_docs"
+            " WHERE index_version <> ?)",
+            [INDEX_VERSION],
+        )
+        con.execute("DELETE FROM dedupe_docs WHERE index_version <> ?", [INDEX_VERSION])
+    done = 0
+    while True:
+        rows = con.execute(
+            "SELECT article_id, text FROM articles a WHERE duplicate_of IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM dedupe_docs d WHERE d.article_id = a.article_id) LIMIT ?",
+            [BATCH_SIZE * 5],
+        ).fetchall()
+        if not rows:
+            return done
+        con.execute("BEGIN")
+        store.index_fingerprints(
+            con, [(aid, fingerprint(text).band_keys) for aid, text in rows], INDEX_VERSION
+        )
+        con.execute("COMMIT")
+        done += len(rows)
 
 
 @task(cache_policy=NO_CACHE)
 def load_seed_articles(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> int:
     """Store the seeds (idempotent) with their countries: the baseline that never alerts."""
-    seeds = load_seeds(seeds_dir)
-    seeds = mark_duplicates(seeds, store.originals_by_hash(con, [s.content_hash for s in seeds]))
-    return store.store_batch(con, seeds, tag_countries(seeds), [])
+    seeds, index = find_duplicates(con, load_seeds(seeds_dir))
+    return store.store_batch(con, seeds, tag_countries(seeds), [], index=index)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
@@ -310,6 +375,9 @@ def nightly(
     store.start_run(con, run_id, now)
     pool: Executor | None = None
     try:
+        indexed = backfill_index(con)
+        if indexed:
+            logger.info("near-duplicate index: %d stored originals indexed", indexed)
         logger.info("seeds: %d new", load_seed_articles(con, settings.seeds_dir))
         store.register_feeds(con, specs)
         states = store.feed_states(con, [s.url for s in specs])

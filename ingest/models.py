@@ -133,6 +133,9 @@ class Article(Record):
     duplicate_of: str | None = None
     run_id: str | None = None
     raw_entry: dict[str, Any] | None = None
+    similarity: float | None = None  # to the original, for duplicates
+    dup_method: str | None = None  # exact | minhash-jaccard | minhash-containment
+    entry_updated_at: datetime | None = None  # the feed's "updated" date when stored
 
 
 class CountryMention(Record):

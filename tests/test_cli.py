@@ -135,7 +135,7 @@ def test_demo_command_in_ephemeral_mode_has_clean_logs(tmp_path: Path) -> None:
     assert proc.returncode == 0, output
     assert "Traceback" not in output
     assert "| ERROR" not in output and "ERROR |" not in output
-    assert "articles   6 stored, 1 duplicates" in proc.stdout
+    assert "articles   7 stored, 1 duplicates" in proc.stdout
     assert "alerts     8 raised: AT, CL, FR, IS, KE, NO, PE, TZ" in proc.stdout
     query = subprocess.run(
         [
@@ -153,7 +153,7 @@ def test_demo_command_in_ephemeral_mode_has_clean_logs(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert query.returncode == 0 and query.stdout.splitlines()[1] == "5"
+    assert query.returncode == 0 and query.stdout.splitlines()[1] == "6"
 
 
 def test_feeds_command_lists_health_failing_first(tmp_path: Path, capsys) -> None:

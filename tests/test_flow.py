@@ -35,21 +35,30 @@ def test_demo_site_end_to_end_and_rerun(
 
     first = run(feeds, db)
     assert (first.feeds_ok, first.feeds_failed) == (2, 0)
-    assert (first.entries_seen, first.new_entries) == (8, 7)
-    assert (first.pages_fetched, first.pages_failed) == (6, 1)
-    assert (first.articles_stored, first.duplicates) == (6, 1)
+    assert (first.entries_seen, first.new_entries) == (9, 8)
+    assert (first.pages_fetched, first.pages_failed) == (7, 1)
+    assert (first.articles_stored, first.duplicates) == (7, 1)
     assert first.new_countries == DEMO_NEW_COUNTRIES and first.alerts_raised == 8
 
     con = duckdb.connect(str(db), read_only=True)
     (seed_id,) = con.execute("SELECT article_id FROM articles WHERE source = 'seed'").fetchone()
     copy = con.execute(
-        "SELECT duplicate_of, title, site_name FROM articles WHERE url LIKE '%deportee-talks%'"
+        "SELECT duplicate_of, title, site_name, dup_method, similarity FROM articles "
+        "WHERE url LIKE '%deportee-talks%'"
     ).fetchone()
-    assert copy == (seed_id, "Kyiv was asked to take in deportees, report says", "Evening Courier")
+    assert copy[:4] == (seed_id, "Kyiv was asked to take in deportees, report says",
+                        "Evening Courier", "minhash-jaccard")
+    assert 0.6 <= copy[4] < 1
+    same_events = con.execute(
+        "SELECT duplicate_of FROM articles WHERE url LIKE '%third-country-deals%'").fetchone()
+    assert same_events == (None,)
+    cluster = con.execute(
+        "SELECT original_id, copies, copy_sites FROM duplicate_clusters").fetchall()
+    assert cluster == [(seed_id, 1, ["Evening Courier"])]
     (originals,) = con.execute(
         "SELECT count(*) FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
     ).fetchone()
-    assert originals == 5
+    assert originals == 6
     rail = con.execute(
         "SELECT canonical_url, published_at, language FROM articles WHERE url LIKE '%kenya%'"
     ).fetchall()
@@ -86,7 +95,7 @@ def test_demo_site_end_to_end_and_rerun(
     runs = con.execute("SELECT status, articles_stored FROM runs ORDER BY started_at").fetchall()
     con.close()
     assert statuses == [("not_modified",)]
-    assert runs == [("completed", 6), ("completed", 0)]
+    assert runs == [("completed", 7), ("completed", 0)]
 
 
 def test_bad_feeds_never_stop_the_run(
@@ -109,7 +118,7 @@ def test_bad_feeds_never_stop_the_run(
     summary = run(feeds, db)
     assert summary.status == "completed"
     assert (summary.feeds_ok, summary.feeds_failed) == (1, 4)
-    assert summary.articles_stored == 3
+    assert summary.articles_stored == 4
     con = duckdb.connect(str(db), read_only=True)
     health = dict(
         con.execute("SELECT name, last_error FROM feeds WHERE last_status = 'error'").fetchall()
@@ -133,7 +142,7 @@ def test_reextract_from_archive_fetches_nothing(
     pages, raw, stored = con.execute(
         "SELECT count(*), sum(raw_bytes), sum(stored_bytes) FROM page_archive"
     ).fetchone()
-    assert pages == 6 and stored < raw
+    assert pages == 7 and stored < raw
     before = con.execute(
         "SELECT article_id, content_hash, duplicate_of FROM articles ORDER BY 1"
     ).fetchall()
@@ -147,7 +156,7 @@ def test_reextract_from_archive_fetches_nothing(
 
     summary = reextract(db_path=str(db))
     assert sum(demo_site.hits.values()) == hits
-    assert summary.pages_fetched == 6 and summary.alerts_raised == 0
+    assert summary.pages_fetched == 7 and summary.alerts_raised == 0
     con = duckdb.connect(str(db), read_only=True)
     after = con.execute(
         "SELECT article_id, content_hash, duplicate_of FROM articles ORDER BY 1"

@@ -7,7 +7,7 @@ crash converges to the same rows; each batch is written in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,9 @@ ARTICLE_COLUMNS = (
     "duplicate_of",
     "run_id",
     "raw_entry",
+    "similarity",
+    "dup_method",
+    "entry_updated_at",
 )
 
 
@@ -152,8 +155,10 @@ def _insert_batch(
     articles: Sequence[Article],
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
+    index: Sequence[tuple[str, Sequence[int]]] = (),
 ) -> int:
     before = _count(con, "articles")
+    index_fingerprints(con, index)
     if articles:
         con.executemany(
             f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
@@ -193,14 +198,15 @@ def store_batch(
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
     archive: Sequence[ArchivedPage] = (),
+    index: Sequence[tuple[str, Sequence[int]]] = (),
 ) -> int:
-    """Write articles with their mentions, alerts and archived pages in one transaction.
-
-    Returns the number of articles inserted (already stored ones are left as they are).
+    """Write articles with their mentions, alerts, near-duplicate index entries and archived
+    pages in one transaction. Returns the number of articles inserted (already stored ones are
+    left as they are).
     """
     con.execute("BEGIN")
     try:
-        inserted = _insert_batch(con, articles, mentions, alerts)
+        inserted = _insert_batch(con, articles, mentions, alerts, index)
         archive_pages(con, archive)
         con.execute("COMMIT")
     except BaseException:
@@ -403,14 +409,17 @@ def replace_articles(
     articles: Sequence[Article],
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
+    index: Sequence[tuple[str, Sequence[int]]] = (),
 ) -> int:
-    """Re-extraction: rewrite these articles and their mentions in one transaction."""
+    """Re-extraction: rewrite these articles, their mentions and index entries in one
+    transaction."""
     ids = [a.article_id for a in articles]
     con.execute("BEGIN")
     try:
         con.execute("DELETE FROM country_mentions WHERE article_id IN (SELECT unnest(?))", [ids])
+        drop_fingerprints(con, ids)
         con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?))", [ids])
-        count = _insert_batch(con, articles, mentions, alerts)
+        count = _insert_batch(con, articles, mentions, alerts, index)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -431,3 +440,89 @@ def feed_health(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[A
         """
     )
     return [d[0] for d in cur.description or []], cur.fetchall()
+
+
+def index_fingerprints(
+    con: duckdb.DuckDBPyConnection, items: Sequence[tuple[str, Sequence[int]]], version: int = 1
+) -> None:
+    """Add originals' band keys to the near-duplicate index (skipping ones already indexed)."""
+    if not items:
+        return
+    ids = [article_id for article_id, _ in items]
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT article_id FROM dedupe_docs WHERE article_id IN (SELECT unnest(?))", [ids]
+        ).fetchall()
+    }
+    todo = [(a, keys) for a, keys in items if a not in present]
+    if not todo:
+        return
+    row = con.execute("SELECT nextval('dedupe_seq') FROM range(?)", [len(todo)]).fetchall()
+    seqs = [int(r[0]) for r in row]
+    con.execute(
+        "INSERT INTO dedupe_docs SELECT unnest(?::UINTEGER[]), unnest(?::VARCHAR[]), ?",
+        [seqs, [a for a, _ in todo], version],
+    )
+    keys = [k for _, ks in todo for k in ks]
+    owners = [seq for seq, (_, ks) in zip(seqs, todo, strict=True) for _ in ks]
+    con.execute(
+        "INSERT INTO dedupe_index SELECT unnest(?::UINTEGER[]), unnest(?::UINTEGER[])",
+        [keys, owners],
+    )
+
+
+def drop_fingerprints(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
+    con.execute(
+        "DELETE FROM dedupe_index WHERE article_seq IN (SELECT article_seq FROM dedupe_docs "
+        "WHERE article_id IN (SELECT unnest(?)))",
+        [list(article_ids)],
+    )
+    con.execute(
+        "DELETE FROM dedupe_docs WHERE article_id IN (SELECT unnest(?))", [list(article_ids)]
+    )
+
+
+def near_candidates(
+    con: duckdb.DuckDBPyConnection, keys: Mapping[str, Sequence[int]]
+) -> dict[str, list[str]]:
+    """Stored originals sharing at least one band key with each new article."""
+    if not keys:
+        return {}
+    ids = [a for a, ks in keys.items() for _ in ks]
+    flat = [k for ks in keys.values() for k in ks]
+    rows = con.execute(
+        """
+        SELECT DISTINCT q.aid, d.article_id
+        FROM (SELECT unnest(?::VARCHAR[]) AS aid, unnest(?::UINTEGER[]) AS k) q
+        JOIN dedupe_index i ON i.band_key = q.k
+        JOIN dedupe_docs d USING (article_seq)
+        """,
+        [ids, flat],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for aid, cid in rows:
+        out.setdefault(aid, []).append(cid)
+    return out
+
+
+def texts_and_originals(
+    con: duckdb.DuckDBPyConnection, ids: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """article_id → (text, id of its original) for verifying candidates."""
+    keys = list(set(ids))
+    if not keys:
+        return {}
+    rows = con.execute(
+        "SELECT article_id, text, coalesce(duplicate_of, article_id) FROM articles "
+        "WHERE article_id IN (SELECT unnest(?))",
+        [keys],
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def index_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(indexed articles, band rows)."""
+    docs = con.execute("SELECT count(*) FROM dedupe_docs").fetchone()
+    rows = con.execute("SELECT count(*) FROM dedupe_index").fetchone()
+    return (int(docs[0]) if docs else 0, int(rows[0]) if rows else 0)
