@@ -247,6 +247,28 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dedupe_index(args: argparse.Namespace) -> int:
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+    from warehouse.store import index_stats
+
+    try:
+        con = connect(_settings(args).db)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
+    from flows.nightly import backfill_index
+
+    try:
+        added = backfill_index(con, rebuild=args.rebuild)
+        docs, rows = index_stats(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    print(f"near-duplicate index: {added} originals indexed now; {docs} in all, {rows} band keys")
+    return 0
+
+
 def cmd_countries(args: argparse.Namespace) -> int:
     from ingest.countries import detect_countries
 
@@ -351,6 +373,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(reext)
     reext.add_argument("--since", help="only pages fetched on or after this date (YYYY-MM-DD)")
     reext.set_defaults(func=cmd_reextract)
+
+    index = sub.add_parser(
+        "dedupe-index",
+        help="build the near-duplicate index of an existing warehouse",
+        description="Index every stored original that the near-duplicate index lacks "
+        "(all of them with --rebuild). Runs need no separate step: each run does this first.",
+    )
+    db_arg(index)
+    index.add_argument("--rebuild", action="store_true", help="drop and rebuild the whole index")
+    index.set_defaults(func=cmd_dedupe_index)
 
     countries = sub.add_parser(
         "countries",

@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ingest import alerts as alerting
 from ingest.archive import ArchivedPage, pack, unpack
-from ingest.articles import build_article, tag_countries
+from ingest.articles import build_article, is_update, tag_countries
 from ingest.dedupe import (
     INDEX_VERSION,
     fingerprint,
@@ -262,13 +262,37 @@ def read_feeds(
 
 
 @task(cache_policy=NO_CACHE)
-def select_new(con: duckdb.DuckDBPyConnection, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-    """One entry per canonical URL, and only URLs not stored yet."""
+def select_new(
+    con: duckdb.DuckDBPyConnection, entries: Sequence[FeedEntry]
+) -> tuple[list[FeedEntry], list[FeedEntry]]:
+    """One entry per canonical URL: URLs not stored yet, and stored ones the feed updated."""
     unique: dict[str, FeedEntry] = {}
     for entry in entries:
         unique.setdefault(entry.canonical_url, entry)
-    stored = store.stored_urls(con, unique)
-    return [e for url, e in unique.items() if url not in stored]
+    stored = store.stored_entry_dates(con, unique)
+    fresh = [e for url, e in unique.items() if url not in stored]
+    updated = [e for url, e in unique.items() if url in stored and is_update(e, *stored[url])]
+    return fresh, updated
+
+
+@task(cache_policy=NO_CACHE)
+def revise(
+    con: duckdb.DuckDBPyConnection,
+    entries: Sequence[FeedEntry],
+    pages: Sequence[FetchResult],
+    run_id: str,
+) -> int:
+    """Updated entries: keep the stored article, record its new text as a revision."""
+    now = datetime.now(UTC)
+    pairs = [(e, p) for e, p in zip(entries, pages, strict=True) if p.ok]
+    articles = []
+    for (entry, _page), result in zip(pairs, extract_many([p for _, p in pairs]), strict=True):
+        if not isinstance(result, str):
+            art = build_article(entry, result, now, run_id)
+            articles.append(art)
+    originals = [a for a in articles if store.is_original(con, a.article_id)]
+    prints = {a.article_id: fingerprint(a.text).band_keys for a in originals}
+    return store.store_revisions(con, articles, tag_countries(originals), list(prints.items()), now)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
@@ -404,7 +428,7 @@ def nightly(
                 if not isinstance(r, str)
             ],
         )
-        fresh = select_new(con, entries)
+        fresh, updated = select_new(con, entries)
         new_per_feed: dict[str, int] = {}
         for entry in fresh:
             new_per_feed[entry.feed_url] = new_per_feed.get(entry.feed_url, 0) + 1
@@ -446,6 +470,11 @@ def nightly(
                 result.stored,
                 dups,
                 result.failed,
+            )
+        if updated:
+            summary.revisions = revise(con, updated, fetch_pages(settings, updated), run_id)
+            logger.info(
+                "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
             )
         summary.countries_found = len(found)
         new = con.execute(

@@ -40,6 +40,7 @@ def build_article(
         content_hash=content_hash(page.text),
         run_id=run_id,
         raw_entry=entry.raw,
+        entry_updated_at=entry.updated_at,
     )
 
 
@@ -61,3 +62,14 @@ def tag_countries(articles: Sequence[Article]) -> list[CountryMention]:
                 )
             )
     return mentions
+
+
+def is_update(entry: FeedEntry, stored_updated: datetime | None, stored_fetched: datetime) -> bool:
+    """Does the feed say a stored entry changed since we stored it?
+
+    Only a newer "updated" date counts: feeds re-list entries with edited titles or GUIDs all
+    the time, and that alone neither refetches the page nor creates a second article.
+    """
+    if entry.updated_at is None:
+        return False
+    return entry.updated_at > (stored_updated or stored_fetched)

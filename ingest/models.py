@@ -183,6 +183,7 @@ class RunSummary(BaseModel):
     duplicates: int = 0
     countries_found: int = 0
     alerts_raised: int = 0
+    revisions: int = 0
     new_countries: list[str] = Field(default_factory=list)
     failed_feeds: list[str] = Field(default_factory=list)
     seconds: float = 0.0

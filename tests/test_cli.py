@@ -194,3 +194,37 @@ def test_feeds_command_lists_health_failing_first(tmp_path: Path, capsys) -> Non
     assert rows[0]["status"] == "error" and rows[0]["error"] == "HTTP 410"
     assert rows[0]["failures"] == 1
     assert rows[1]["entries"] == 12 and rows[1]["new"] == 4
+
+
+def test_dedupe_index_command_rebuilds_from_articles(tmp_path: Path, capsys) -> None:
+    from datetime import UTC, datetime
+
+    from warehouse.db import connect
+    from warehouse.store import index_stats
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    for i in range(3):
+        con.execute(
+            "INSERT INTO articles (article_id, source, url, canonical_url, fetched_at, text,"
+            " content_hash) VALUES (?, 'feed', ?, ?, ?, ?, ?)",
+            [
+                f"a{i}",
+                f"https://x/{i}",
+                f"https://x/{i}",
+                now,
+                f"Story number {i} about the harbour and the council meeting. " * 20,
+                f"h{i}",
+            ],
+        )
+    con.close()
+    assert main(["dedupe-index", "--db", str(db)]) == 0
+    assert "3 originals indexed now; 3 in all, 120 band keys" in capsys.readouterr().out
+    assert main(["dedupe-index", "--db", str(db)]) == 0
+    assert "0 originals indexed now; 3 in all" in capsys.readouterr().out
+    assert main(["dedupe-index", "--db", str(db), "--rebuild"]) == 0
+    assert "3 originals indexed now" in capsys.readouterr().out
+    con = connect(db)
+    assert index_stats(con) == (3, 120)
+    con.close()

@@ -46,14 +46,20 @@ def test_demo_site_end_to_end_and_rerun(
         "SELECT duplicate_of, title, site_name, dup_method, similarity FROM articles "
         "WHERE url LIKE '%deportee-talks%'"
     ).fetchone()
-    assert copy[:4] == (seed_id, "Kyiv was asked to take in deportees, report says",
-                        "Evening Courier", "minhash-jaccard")
+    assert copy[:4] == (
+        seed_id,
+        "Kyiv was asked to take in deportees, report says",
+        "Evening Courier",
+        "minhash-jaccard",
+    )
     assert 0.6 <= copy[4] < 1
     same_events = con.execute(
-        "SELECT duplicate_of FROM articles WHERE url LIKE '%third-country-deals%'").fetchone()
+        "SELECT duplicate_of FROM articles WHERE url LIKE '%third-country-deals%'"
+    ).fetchone()
     assert same_events == (None,)
     cluster = con.execute(
-        "SELECT original_id, copies, copy_sites FROM duplicate_clusters").fetchall()
+        "SELECT original_id, copies, copy_sites FROM duplicate_clusters"
+    ).fetchall()
     assert cluster == [(seed_id, 1, ["Evening Courier"])]
     (originals,) = con.execute(
         "SELECT count(*) FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
@@ -168,3 +174,54 @@ def test_reextract_from_archive_fetches_nothing(
     con.close()
     assert after == before
     assert iceland == (2,)
+
+
+def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from flows.demo import SITE_DIR, serve_site
+
+    root = tmp_path / "site"
+    shutil.copytree(SITE_DIR, root)
+    db = tmp_path / "w.duckdb"
+    with serve_site(root, port=0) as site:
+        feeds = write_feed_list(site.url, tmp_path / "feeds.toml")
+        run(feeds, db)
+        page = root / "courier/world/iceland-geothermal.html"
+        added = (
+            "<p>Update: the council approved the first stage of the pipeline on Friday, "
+            "and work on the fjord crossing will start in the spring.</p>\n</article>"
+        )
+        page.write_text(page.read_text().replace("</article>", added))
+        atom = root / "courier/atom.xml"
+        atom.write_text(
+            atom.read_text().replace(
+                "<updated>2026-11-26T11:00:00Z</updated>", "<updated>2026-11-27T09:00:00Z</updated>"
+            )
+        )
+        rss = root / "harbor/rss.xml"
+        rss.write_text(
+            rss.read_text()
+            .replace(
+                "Kenya and Tanzania agree to link their railways",
+                "Kenya, Tanzania sign rail link deal",
+            )
+            .replace("harbor-2026-11-001", "harbor-2026-11-001-v2")
+        )
+        second = run(feeds, db)
+    assert second.revisions == 1
+    assert second.articles_stored == 0 and second.alerts_raised == 0
+    con = duckdb.connect(str(db), read_only=True)
+    article = con.execute(
+        "SELECT article_id, text, revision FROM articles WHERE url LIKE '%iceland%'"
+    ).fetchone()
+    old = con.execute("SELECT article_id, revision, text FROM revisions").fetchall()
+    total = con.execute("SELECT count(*) FROM articles").fetchone()
+    kenya = con.execute("SELECT count(*) FROM articles WHERE url LIKE '%kenya%'").fetchone()
+    con.close()
+    assert "council approved the first stage" in article[1] and article[2] == 2
+    assert len(old) == 1 and old[0][:2] == (article[0], 1)
+    assert "council approved" not in old[0][2]
+    assert total == (8,) and kenya == (1,)

@@ -526,3 +526,93 @@ def index_stats(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     docs = con.execute("SELECT count(*) FROM dedupe_docs").fetchone()
     rows = con.execute("SELECT count(*) FROM dedupe_index").fetchone()
     return (int(docs[0]) if docs else 0, int(rows[0]) if rows else 0)
+
+
+def stored_entry_dates(
+    con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]
+) -> dict[str, tuple[datetime | None, datetime]]:
+    """canonical_url → (entry_updated_at, fetched_at) of stored feed articles."""
+    urls = list(canonical_urls)
+    if not urls:
+        return {}
+    rows = con.execute(
+        "SELECT canonical_url, entry_updated_at, fetched_at FROM articles "
+        "WHERE canonical_url IN (SELECT unnest(?))",
+        [urls],
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def store_revisions(
+    con: duckdb.DuckDBPyConnection,
+    revised: Sequence[Article],
+    mentions: Sequence[CountryMention],
+    index: Sequence[tuple[str, Sequence[int]]],
+    at: datetime,
+) -> int:
+    """Keep each changed article's previous text as a revision and show the new one.
+
+    Articles whose text did not change only get their entry date moved on. Country mentions
+    and index entries follow the new text; a revision never raises an alert.
+    """
+    if not revised:
+        return 0
+    con.execute("BEGIN")
+    try:
+        changed = 0
+        for art in revised:
+            row = con.execute(
+                "SELECT content_hash, title, text, fetched_at, revision, run_id FROM articles"
+                " WHERE article_id = ?",
+                [art.article_id],
+            ).fetchone()
+            if row is None:
+                continue
+            if row[0] == art.content_hash:
+                con.execute(
+                    "UPDATE articles SET entry_updated_at = ? WHERE article_id = ?",
+                    [art.entry_updated_at, art.article_id],
+                )
+                continue
+            changed += 1
+            con.execute(
+                "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [art.article_id, row[4], row[1], row[2], row[0], row[3], at, row[5]],
+            )
+            con.execute(
+                "UPDATE articles SET title = ?, text = ?, content_hash = ?, author = ?,"
+                " language = ?, entry_updated_at = ?, fetched_at = ?, revision = revision + 1"
+                " WHERE article_id = ?",
+                [
+                    art.title,
+                    art.text,
+                    art.content_hash,
+                    art.author,
+                    art.language,
+                    art.entry_updated_at,
+                    art.fetched_at,
+                    art.article_id,
+                ],
+            )
+            con.execute("DELETE FROM country_mentions WHERE article_id = ?", [art.article_id])
+            drop_fingerprints(con, [art.article_id])
+        ids = {a.article_id for a in revised}
+        _insert_batch(
+            con,
+            [],
+            [m for m in mentions if m.article_id in ids],
+            [],
+            [i for i in index if i[0] in ids],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def is_original(con: duckdb.DuckDBPyConnection, article_id: str) -> bool:
+    row = con.execute(
+        "SELECT duplicate_of IS NULL FROM articles WHERE article_id = ?", [article_id]
+    ).fetchone()
+    return bool(row and row[0])
