@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTHON ?= python3
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench eval
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -26,3 +26,6 @@ test: lint
 
 bench: setup
 	$(UV) run --frozen python -m benchmarks.run
+
+eval: setup
+	$(UV) run --frozen python -m benchmarks.eval_dedupe
