@@ -84,10 +84,11 @@ def templated(day: int) -> str:
     return "\n".join(
         [
             f"Markets closed {r.choice(['higher', 'lower'])} on day {day}: the main index moved "
-            f"{r.randint(1, 99) / 10} percent to {r.randint(3000, 5000)} points while {r.randint(100, 900)} "
-            f"shares rose and {r.randint(100, 900)} fell.",
+            f"{r.randint(1, 99) / 10} percent to {r.randint(3000, 5000)} points while "
+            f"{r.randint(100, 900)} shares rose and {r.randint(100, 900)} fell.",
             f"Oil traded at {r.randint(60, 90)}.{r.randint(10, 99)} dollars a barrel and gold at "
-            f"{r.randint(1800, 2400)} dollars an ounce; the euro bought {r.randint(100, 120) / 100} dollars.",
+            f"{r.randint(1800, 2400)} dollars an ounce; the euro bought "
+            f"{r.randint(100, 120) / 100} dollars.",
             f"The ten-year yield stood at {r.randint(200, 500) / 100} percent, "
             f"{r.randint(1, 30)} basis points from a week earlier, and volume was "
             f"{r.randint(2, 9)}.{r.randint(0, 9)} billion shares.",
@@ -313,8 +314,9 @@ def render_doc(result: dict[str, Any], libraries: list[dict[str, Any]], baseline
         "",
         "## Choosing the MinHash implementation",
         "",
-        "128 permutations over the word 5-gram shingles of the corpus texts; the error is |estimated",
-        "− exact Jaccard| over neighbouring pairs and text-vs-its-first-three-quarters pairs.",
+        "128 permutations over the word 5-gram shingles of the corpus texts; the error is",
+        "|estimated − exact Jaccard| over neighbouring pairs and text-vs-first-three-quarters",
+        "pairs.",
         "Shingling (tokens and 5-gram strings, shared by all three) costs "
         f"{libraries[0]['ms_shingling']:.3f} ms per text on top.",
         "",
