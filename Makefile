@@ -29,3 +29,4 @@ bench: setup
 
 eval: setup
 	$(UV) run --frozen python -m benchmarks.eval_dedupe
+	$(UV) run --frozen python -m benchmarks.eval_countries

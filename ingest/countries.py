@@ -18,7 +18,23 @@ import ahocorasick
 import pycountry
 from babel import Locale
 
-from ingest.gazetteer import ABBREVIATIONS, ALTERNATES, DEMONYMS, NOT_COUNTRIES
+from ingest.gazetteer import (
+    ABBREVIATIONS,
+    ALTERNATES,
+    CONTEXT_RULES,
+    DEMONYMS,
+    GUARDED_NAMES,
+    NOT_COUNTRIES,
+    PERSON_NAMES,
+    STATE_WORDS,
+)
+from ingest.gazetteer_i18n import (
+    adjectives,
+    extra_names,
+    inflect_name,
+    language_names,
+    people,
+)
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "pl", "nl", "ru", "uk")
 # Not labelled by the definition: Antarctica, and user-assigned or exceptional codes.
@@ -60,13 +76,25 @@ _LANGUAGE_CUES = frozenset(
         "taught",
         "dubbed",
         "subtitled",
+        "en",
+        "auf",
+        "ins",
+        "im",
+        "po",
+        "na",
+        "на",
+        "по",
+        "em",
+        "lingua",
+        "langue",
+        "idioma",
     }
 )
 _PHRASE_END = frozenset({"and", "or", "as", "with", "by", "to", "on", "at", "for", "from", "but"})
 SNIPPET_RADIUS = 60
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 
-NAME, ABBREV, DEMONYM, BLOCK = "name", "abbrev", "demonym", "block"
+NAME, ABBREV, DEMONYM, ADJECTIVE, BLOCK = "name", "abbrev", "demonym", "adjective", "block"
 
 
 @dataclass(frozen=True)
@@ -125,9 +153,22 @@ def _surfaces() -> Iterable[tuple[str, str, str]]:
     for code, names in DEMONYMS.items():
         for value in names:
             yield value, code, DEMONYM
-            if not value.endswith(("s", "ese", "ch", "sh", "i", "men")):
+            if not value.endswith(("s", "ese", "ch", "sh", "men")):
                 yield value + "s", code, DEMONYM
+    for lang in LANGUAGES:
+        for code, value in Locale(lang).territories.items():
+            if code in codes:
+                for form in inflect_name(value, lang):
+                    yield form, code, NAME
+    for value, code in extra_names():
+        yield value, code, NAME
+    for value, code in people():
+        yield value, code, DEMONYM
+    for value, code, capitalized in adjectives():
+        yield value, code, DEMONYM if capitalized else ADJECTIVE
     for value in NOT_COUNTRIES:
+        yield value, "", BLOCK
+    for value in language_names():
         yield value, "", BLOCK
 
 
@@ -144,7 +185,7 @@ class CountryDetector:
         automaton = ahocorasick.Automaton()
         for key, bucket in entries.items():
             # Blocking phrases first, then exact-case abbreviations, then names.
-            order = {BLOCK: 0, ABBREV: 1, NAME: 2, DEMONYM: 3}
+            order = {BLOCK: 0, ABBREV: 1, NAME: 2, DEMONYM: 3, ADJECTIVE: 4}
             automaton.add_word(key, (len(key), tuple(sorted(bucket, key=lambda b: order[b[2]]))))
         automaton.make_automaton()
         self._automaton = automaton
@@ -163,9 +204,9 @@ class CountryDetector:
                 continue
             surface = text[start:end]
             code = self._resolve(text, start, end, surface, bucket)
-            if code:
+            if code and not _is_person(text, start, end, surface):
                 hits.append(Hit(code, start, end))
-        return hits
+        return _apply_context(text, hits)
 
     def _resolve(
         self,
@@ -182,9 +223,9 @@ class CountryDetector:
                 if surface == entry_surface:
                     return code
                 continue
-            if not surface[:1].isupper():
+            if kind != ADJECTIVE and surface[:1].islower():
                 continue
-            if kind == DEMONYM and _is_language_use(text, start, end):
+            if kind in (DEMONYM, ADJECTIVE) and _is_language_use(text, start, end):
                 return None
             return code
         return None
@@ -204,23 +245,107 @@ class CountryDetector:
         return sorted(result, key=lambda c: (-c.mentions, c.code))
 
 
+def _is_person(text: str, start: int, end: int, surface: str) -> bool:
+    """A name that is also a first name next to another name: "Chad Smith", "Louis Jordan"."""
+    if surface in GUARDED_NAMES:
+        guard = text[max(0, start - 12) : start].split()
+        return not guard or guard[-1] not in GUARDED_NAMES[surface]
+    if surface not in PERSON_NAMES:
+        return False
+    before = text[max(0, start - 30) : start]
+    if before.endswith(" ") and not before.rstrip().endswith((".", ":", "!", "?", "\n")):
+        words = before.split()
+        previous = words[-1] if words else ""
+        if previous.isalpha() and previous[:1].isupper() and previous not in STATE_WORDS:
+            return True
+    if text[end : end + 1] != " ":
+        return False
+    following = _WORD.match(text, end + 1)
+    if following is None:
+        return False
+    word = following.group(0).rstrip(".'’")
+    if word in ("FC", "CF", "SC", "AC", "CD"):
+        return True
+    return word[:1].isupper() and not word.isupper() and word not in STATE_WORDS
+
+
+def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
+    """Re-read ambiguous names from the whole document's context (Georgia, Congo, Korea)."""
+    for code, name, other_clues, own_clues, other_code in CONTEXT_RULES:
+        if not any(h.code == code and text[h.start : h.end] == name for h in hits):
+            continue
+        if any(c in text for c in other_clues) and not any(c in text for c in own_clues):
+            hits = [
+                Hit(other_code, h.start, h.end)
+                if h.code == code and text[h.start : h.end] == name
+                else h
+                for h in hits
+            ]
+            hits = [h for h in hits if h.code]
+    return hits
+
+
+def _cjk(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u9fff"
+
+
 def _bounded(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
-    if before.isalpha() or (after.isalpha() and not (after.isupper() and text[end - 1].islower())):
-        return False
-    return not (before == "-" and start > 1 and text[start - 2].isalpha() and text[start].islower())
+    if _cjk(text[start]):
+        return True
+    glued = after.isupper() and text[end - 1].islower()  # "PortugalABEE": extraction glue
+    return not (before.isalpha() or (after.isalpha() and not glued))
+
+
+_LIST_WORDS = frozenset({"both", "either", "and", "or", "und", "oder", "et", "y", "e", "i"})
+_LANGUAGE_NOUNS = frozenset(
+    {
+        "sprache",
+        "language",
+        "langue",
+        "lengua",
+        "idioma",
+        "lingua",
+        "języku",
+        "język",
+        "языке",
+        "язык",
+        "mowie",
+        "übersetzung",
+    }
+)
 
 
 def _is_language_use(text: str, start: int, end: int) -> bool:
-    before = text[max(0, start - 20) : start].split()
-    if not before or before[-1].casefold() not in _LANGUAGE_CUES:
+    """A language name, not a country: "in Spanish.", "auf Deutsch und", "in deutscher Sprache".
+
+    The cue may stand a few words back in a list ("In both Spanish and Portuguese").
+    """
+    before = text[max(0, start - 60) : start].split()
+    cue = False
+    for word in reversed(before[-4:]):
+        low = word.casefold().strip(",")
+        if low in _LANGUAGE_CUES:
+            cue = True
+            break
+        if low not in _LIST_WORDS and not word[:1].isupper():
+            break
+    if not cue:
         return False
-    following = _WORD.match(text[end:].lstrip(" "))
     rest = text[end:].lstrip(" ")
     if not rest or not rest[0].isalpha():
         return True
-    return following is not None and following.group(0).casefold() in _PHRASE_END
+    following = _WORD.match(rest)
+    if following is None:
+        return True
+    word = following.group(0).casefold()
+    return (
+        word in _PHRASE_END
+        or word in _LIST_WORDS
+        or word in _LANGUAGE_NOUNS
+        or word in ("zu", "übersetzt", "übersetzen", "fluently", "verfügbar", "available")
+    )
 
 
 @functools.lru_cache(maxsize=1)
