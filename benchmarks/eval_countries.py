@@ -106,6 +106,11 @@ def render(groups: dict[str, Any], rate: float) -> str:
         )
         if key not in ("all", "hard cases", "en") and g["docs"] < 5:
             target = "(too few documents to score)"
+        if g["tp"] + g["fp"] + g["fn"] == 0:
+            lines.append(
+                f"| {key} | {g['docs']} | – | – | – | no country in these texts, none found |"
+            )
+            continue
         lines.append(
             f"| {key} | {g['docs']} | {g['precision']:.3f} | {g['recall']:.3f} | "
             f"{g['f1']:.3f} | {target} |"

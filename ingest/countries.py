@@ -88,6 +88,10 @@ _LANGUAGE_CUES = frozenset(
         "lingua",
         "langue",
         "idioma",
+        "dem",
+        "aus",
+        "from",
+        "vom",
     }
 )
 _PHRASE_END = frozenset({"and", "or", "as", "with", "by", "to", "on", "at", "for", "from", "but"})
@@ -161,7 +165,12 @@ def _surfaces() -> Iterable[tuple[str, str, str]]:
                 for form in inflect_name(value, lang):
                     yield form, code, NAME
     for value, code in extra_names():
-        yield value, code, NAME
+        yield value, code, ADJECTIVE if value[:1].islower() else NAME
+    # German names a war after its country in one word: "Ukrainekrieg", "Irakkriegs".
+    for code, value in Locale("de").territories.items():
+        if code in codes and " " not in value:
+            for suffix in ("krieg", "kriegs", "-Krieg", "-Kriegs"):
+                yield value + suffix, code, NAME
     for value, code in people():
         yield value, code, DEMONYM
     for value, code, capitalized in adjectives():

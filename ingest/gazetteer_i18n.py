@@ -274,6 +274,40 @@ FALSE_FRIENDS = frozenset(
 )
 
 
+# Adjectives of constituent countries and a few more, per language: (code, language, stem).
+_EXTRA_ADJ = (
+    ("GB", "de", "schottisch"),
+    ("GB", "de", "englisch"),
+    ("GB", "de", "walisisch"),
+    ("GB", "fr", "écossais"),
+    ("GB", "fr", "anglais"),
+    ("GB", "fr", "gallois"),
+    ("GB", "es", "escocés"),
+    ("GB", "es", "inglés"),
+    ("GB", "it", "scozzese"),
+    ("GB", "it", "inglese"),
+    ("GB", "pt", "escocês"),
+    ("GB", "pt", "inglês"),
+    ("GB", "pl", "szkock"),
+    ("GB", "pl", "angielsk"),
+    ("GB", "pl", "walijsk"),
+    ("GB", "ru", "английск"),
+    ("GB", "ru", "шотландск"),
+    ("GB", "uk", "англійськ"),
+    ("GB", "uk", "шотландськ"),
+)
+_FORMS = {
+    "de": lambda m: _de_adjectives(m),
+    "fr": lambda m: _fr_forms(m),
+    "es": lambda m: _es_forms(m),
+    "it": lambda m: _it_forms(m),
+    "pt": lambda m: _pt_forms(m),
+    "pl": lambda m: _pl_forms(m),
+    "ru": lambda m: _ru_forms(m),
+    "uk": lambda m: _uk_forms(m),
+}
+
+
 def adjectives() -> Iterator[tuple[str, str, bool]]:
     """(form, code, must_be_capitalized) for every adjective form."""
     for line in _ADJ.strip().splitlines():
@@ -293,6 +327,10 @@ def adjectives() -> Iterator[tuple[str, str, bool]]:
                 yield form, code, False
         for form in (nl + "e",):
             yield form, code, True
+    for code, lang, stem in _EXTRA_ADJ:
+        for form in _FORMS[lang](stem):
+            if form not in FALSE_FRIENDS:
+                yield form, code, False
 
 
 def people() -> Iterator[tuple[str, str]]:
@@ -393,6 +431,7 @@ _MORE_NAMES = (
     ("UY", "uruguayo uruguaya uruguayos"),
     ("PR", "puertorriqueño puertorriqueña puertorriqueños"),
     ("IT", "italo"),
+    ("KR", "Corée Corea Coreia"),
 )
 
 
