@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,25 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
+@dataclass(frozen=True)
+class AlertRules:
+    """What the alert stage needs from the settings, resolved once per run."""
+
+    policy: alerting.AlertPolicy = field(default_factory=alerting.AlertPolicy)
+    channels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertRules:
+        return cls(
+            alerting.AlertPolicy(settings.alert_window_days, settings.alert_min_mentions),
+            tuple((alerting.channel_id(u), alerting.channel_label(u)) for u in settings.alert_urls),
+        )
+
+    def since(self, now: datetime) -> datetime | None:
+        days = self.policy.window_days
+        return now - timedelta(days=days) if days else None
+
+
 @dataclass
 class BatchResult:
     articles: list[Article] = field(default_factory=list)
@@ -106,6 +125,7 @@ def _process(
     run_id: str,
     archive: bool,
     replace: bool = False,
+    rules: AlertRules | None = None,
 ) -> BatchResult:
     """Extract fetched pages, mark duplicates, tag countries, raise alerts, store."""
     logger = get_run_logger()
@@ -124,11 +144,19 @@ def _process(
         candidates.append(build_article(entry, result, fetched_at, origin_run))
     articles, index = find_duplicates(con, candidates)
     mentions = tag_countries(articles)
-    raised = alerting.new_country_alerts(mentions, store.known_countries(con), run_id, now)
+    rules = rules or AlertRules()
+    raised = alerting.new_country_alerts(
+        mentions,
+        store.known_countries(con, rules.since(now)),
+        run_id,
+        now,
+        {a.article_id: a for a in articles},
+        rules.policy,
+    )
     if replace:
-        stored = store.replace_articles(con, articles, mentions, raised, index)
+        stored = store.replace_articles(con, articles, mentions, raised, index, rules.channels)
     else:
-        stored = store.store_batch(con, articles, mentions, raised, kept, index)
+        stored = store.store_batch(con, articles, mentions, raised, kept, index, rules.channels)
     store.log_fetches(con, log_rows)
     return BatchResult(articles, mentions, stored, len(log_rows))
 
@@ -307,6 +335,7 @@ def extract_and_store(
     pages: Sequence[FetchResult],
     pool: Executor | None,
     run_id: str,
+    rules: AlertRules,
 ) -> BatchResult:
     """Record every page attempt, then extract, dedupe, tag and store the fetched ones."""
     logger = get_run_logger()
@@ -318,43 +347,57 @@ def extract_and_store(
         failures.append(_page_log(run_id, entry, page, now))
     store.log_fetches(con, failures)
     pairs = [(e, p, now, run_id) for e, p in zip(entries, pages, strict=True) if p.ok]
-    result = _process(con, pairs, pool, run_id, archive=True)
+    result = _process(con, pairs, pool, run_id, archive=True, rules=rules)
     result.failed += sum(1 for p in pages if not p.ok)
     return result
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
-    """Send one digest of every undelivered alert; publish it as a Prefect artifact."""
+def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """One digest per channel of every alert not delivered there yet; failures wait for the
+    next run. The run's digest is also published as a Prefect markdown artifact."""
     logger = get_run_logger()
-    pending = store.undelivered_alerts(con)
-    if not pending:
-        return None
-    mentions = store.mentions_for(con, [a.country_code for a in pending])
-    run_articles = store.articles_by_id(con, [m.article_id for m in mentions])
-    runs = {a.run_id for a in pending}
-    run_articles = {
-        k: v for k, v in run_articles.items() if v.run_id in runs and v.duplicate_of is None
+    now = datetime.now(UTC)
+    urls = {alerting.channel_id(u): u for u in settings.alert_urls}
+    sent = 0
+    for cid, pending in store.pending_deliveries(con, list(urls)).items():
+        ids = [a.alert_id for a in pending]
+        key = alerting.digest_id(ids)
+        body = alerting.render_digest(_digest(con, pending), run_id, key)
+        title = f"newsdesk: {len(pending)} new countries in the news"
+        error = alerting.deliver(urls[cid], title, body, key)
+        store.record_delivery(con, cid, ids, key, now, error)
+        label = alerting.channel_label(urls[cid])
+        if error:
+            logger.warning("alert digest to %s failed, retried next run: %s", label, error)
+        else:
+            sent += 1
+            logger.info("alert digest %s sent to %s (%d countries)", key, label, len(pending))
+    unrouted = store.undelivered_alerts(con, without_channels=True)
+    if unrouted:
+        store.mark_delivered(con, [a.alert_id for a in unrouted], now, None)
+    raised = [a for a in store.run_alerts(con, run_id)]
+    if raised:
+        body = alerting.render_digest(_digest(con, raised), run_id)
+        create_markdown_artifact(
+            key="new-countries", markdown=body, description=f"New countries, run {run_id}"
+        )
+        logger.info(
+            "new countries: %s", ", ".join(f"{a.country_name} ({a.country_code})" for a in raised)
+        )
+    return sent
+
+
+def _digest(con: duckdb.DuckDBPyConnection, alerts: Sequence[Any]) -> list[Any]:
+    """Each alert's country with the originals of its run that mention it."""
+    mentions = store.mentions_for(con, [a.country_code for a in alerts])
+    runs = {a.run_id for a in alerts}
+    articles = {
+        k: v
+        for k, v in store.articles_by_id(con, [m.article_id for m in mentions]).items()
+        if v.run_id in runs and v.duplicate_of is None
     }
-    items = alerting.build_digest(pending, mentions, run_articles)
-    body = alerting.render_digest(items, run_id)
-    create_markdown_artifact(
-        key="new-countries", markdown=body, description=f"New countries, run {run_id}"
-    )
-    subject = f"newsdesk: {len(items)} new countries in the news"
-    errors = [
-        e
-        for url in settings.alert_urls
-        if (e := alerting.deliver_webhook(url, subject, body, items)) is not None
-    ]
-    at = None if errors else datetime.now(UTC)
-    store.mark_delivered(con, [a.alert_id for a in pending], at, "; ".join(errors) or None)
-    if errors:
-        logger.warning("alert delivery failed, will retry next run: %s", "; ".join(errors))
-    logger.info(
-        "new countries: %s", ", ".join(f"{i.country_name} ({i.country_code})" for i in items)
-    )
-    return body
+    return alerting.build_digest(alerts, mentions, articles)
 
 
 def _settings(
@@ -396,6 +439,7 @@ def nightly(
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
+    rules = AlertRules.from_settings(settings)
     store.start_run(con, run_id, now)
     pool: Executor | None = None
     try:
@@ -457,7 +501,7 @@ def nightly(
         found: set[str] = set()
         for batch in _chunks(fresh, BATCH_SIZE):
             pages = fetch_pages(settings, batch)
-            result = extract_and_store(con, batch, pages, pool, run_id)
+            result = extract_and_store(con, batch, pages, pool, run_id, rules)
             dups = sum(a.duplicate_of is not None for a in result.articles)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.pages_failed += result.failed
@@ -523,7 +567,7 @@ def reextract(db_path: str | None = None, since: datetime | None = None) -> RunS
             for row in rows:
                 entry, page = unpack(row)
                 pairs.append((entry, page, row["fetched_at"], row["run_id"]))
-            result = _reextract_batch(con, pairs, pool, run_id)
+            result = _reextract_batch(con, pairs, pool, run_id, AlertRules.from_settings(settings))
             summary.pages_fetched += len(pairs)
             summary.pages_failed += result.failed
             summary.articles_stored += result.stored
@@ -568,5 +612,6 @@ def _reextract_batch(
     pairs: Sequence[tuple[FeedEntry, FetchResult, datetime, str]],
     pool: Executor | None,
     run_id: str,
+    rules: AlertRules,
 ) -> BatchResult:
-    return _process(con, pairs, pool, run_id, archive=False, replace=True)
+    return _process(con, pairs, pool, run_id, archive=False, replace=True, rules=rules)

@@ -7,18 +7,42 @@ failed channel is retried on the next run and a delivered digest is never sent t
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
-import httpx
+import apprise
 
+from ingest.countries import detect_countries
 from ingest.models import Alert, Article, CountryMention
 from ingest.normalize import short_id
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """When a country mention may raise an alert.
+
+    ``window_days``: a country is new when no original mentioned it in that many days (None:
+    ever). ``min_mentions``: an article must mention it that often, unless it is prominent
+    (in the title or the first paragraph) — most false alarms are single incidental mentions.
+    """
+
+    window_days: int | None = None
+    min_mentions: int = 1
+
+
+def prominent(mention: CountryMention, article: Article) -> bool:
+    """In the title, or in the first paragraph of the text."""
+    first_paragraph = len(article.text.split("\n", 1)[0])
+    if mention.first_offset < first_paragraph:
+        return True
+    title = article.title or ""
+    return any(c.code == mention.country_code for c in detect_countries(title))
 
 
 def new_country_alerts(
@@ -26,12 +50,20 @@ def new_country_alerts(
     known_codes: set[str],
     run_id: str,
     raised_at: datetime,
+    articles: Mapping[str, Article] | None = None,
+    policy: AlertPolicy | None = None,
 ) -> list[Alert]:
-    """One alert per country not in ``known_codes``, pointing at its first article."""
+    """One alert per country not in ``known_codes``, pointing at its first eligible article."""
+    policy = policy or AlertPolicy()
     alerts: dict[str, Alert] = {}
     for mention in mentions:
         code = mention.country_code
         if code in known_codes or code in alerts:
+            continue
+        article = (articles or {}).get(mention.article_id)
+        if mention.mentions < policy.min_mentions and (
+            article is None or not prominent(mention, article)
+        ):
             continue
         alerts[code] = Alert(
             alert_id=short_id("alert", code, run_id),
@@ -67,9 +99,11 @@ def build_digest(
     ]
 
 
-def render_digest(items: Sequence[DigestItem], run_id: str) -> str:
+def render_digest(items: Sequence[DigestItem], run_id: str, key: str = "") -> str:
     """The digest as Markdown: readable in chat tools, e-mail and Prefect's UI alike."""
     lines = [f"# New countries in the news ({len(items)}) — run {run_id}", ""]
+    if key:
+        lines += [f"digest {key}", ""]
     for item in items:
         lines.append(f"## {item.country_name} ({item.country_code})")
         for title, url, snippet in item.articles:
@@ -78,31 +112,37 @@ def render_digest(items: Sequence[DigestItem], run_id: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def deliver_webhook(
-    url: str, subject: str, body: str, items: Sequence[DigestItem], timeout: float = 10.0
-) -> str | None:
-    """POST the digest as JSON; return None on success or the error as text."""
-    payload = {
-        "title": subject,
-        "body": body,
-        "countries": [
-            {
-                "code": i.country_code,
-                "name": i.country_name,
-                "articles": [{"title": t, "url": u, "snippet": s} for t, u, s in i.articles],
-            }
-            for i in items
-        ],
-    }
-    try:
-        response = httpx.post(
-            url,
-            content=json.dumps(payload),
-            timeout=timeout,
-            headers={"Content-Type": "application/json"},
-        )
-    except httpx.HTTPError as exc:
-        return f"{exc.__class__.__name__}: {exc}"
-    if response.status_code >= 300:
-        return f"HTTP {response.status_code}"
-    return None
+def channel_id(url: str) -> str:
+    """A stable id for a channel that does not store its URL (URLs carry tokens)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def channel_label(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}"
+
+
+def digest_id(alert_ids: Sequence[str]) -> str:
+    """The same pending alerts always make the same digest id: receivers can drop repeats."""
+    return short_id("digest", *sorted(alert_ids))
+
+
+def deliver(url: str, title: str, body: str, key: str) -> str | None:
+    """Send the digest through one Apprise URL; None on success, else the error as text.
+
+    Apprise reaches Slack, Discord, e-mail, ntfy, Telegram, Matrix and plain JSON webhooks
+    (``json://host/path``) with one URL syntax. The digest id is in the title's last line and,
+    for JSON webhooks, in an ``X-Newsdesk-Digest`` header.
+    """
+    target = url
+    if url.startswith(("json://", "jsons://")):
+        target += ("&" if "?" in url else "?") + f"+X-Newsdesk-Digest={key}"
+    sender = apprise.Apprise()
+    if not sender.add(target):
+        return f"not a valid Apprise URL: {channel_label(url)}"
+    with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN)
+    if ok:
+        return None
+    lines = [ln.split(" - ", 2)[-1] for ln in captured.getvalue().splitlines() if ln.strip()]
+    return "; ".join(lines[-2:]) or "delivery failed"

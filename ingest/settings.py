@@ -62,8 +62,14 @@ class Settings(BaseSettings):
     failure_backoff_after: int = 3
     alert_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="JSON webhook URLs for the new-country digest (comma separated in env)",
+        description="Apprise URLs that receive the new-country digest (comma separated in "
+        "env), e.g. json://host/hook, slack://..., mailto://..., ntfy://...",
     )
+    # None: a country is new when no original ever mentioned it; N: none in the last N days.
+    alert_window_days: int | None = None
+    # An article must mention a new country this often to raise the alert, unless the country
+    # is in its title or first paragraph; 1 raises on any mention.
+    alert_min_mentions: int = 1
 
     @property
     def full_user_agent(self) -> str:

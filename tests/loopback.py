@@ -53,6 +53,8 @@ def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
                 with stats.lock:
                     stats.in_flight -= 1
 
+        do_POST = do_GET
+
         def log_message(self, format: str, *args: object) -> None:
             return
 

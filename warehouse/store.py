@@ -135,11 +135,18 @@ def originals_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> 
     return {r[0]: r[1] for r in rows}
 
 
-def known_countries(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The no-alert baseline: countries any stored original (seeds included) mentioned, and
-    countries already alerted (an alert is never raised twice for one country)."""
+def known_countries(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> set[str]:
+    """The no-alert baseline: countries the seeds and stored originals mentioned, and countries
+    already alerted (an alert is never raised twice for one country). With ``since``, only
+    originals fetched and alerts raised since then count (seeds always do)."""
     rows = con.execute(
-        "SELECT country_code FROM country_mentions UNION SELECT country_code FROM alerts"
+        """
+        SELECT m.country_code FROM country_mentions m JOIN articles a USING (article_id)
+        WHERE ? IS NULL OR a.source = 'seed' OR a.fetched_at >= ?
+        UNION
+        SELECT country_code FROM alerts WHERE ? IS NULL OR raised_at >= ?
+        """,
+        [since, since, since, since],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -156,6 +163,7 @@ def _insert_batch(
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
     index: Sequence[tuple[str, Sequence[int]]] = (),
+    channels: Sequence[tuple[str, str]] = (),
 ) -> int:
     before = _count(con, "articles")
     index_fingerprints(con, index)
@@ -189,6 +197,14 @@ def _insert_batch(
                 for a in alerts
             ],
         )
+    if alerts and channels:
+        con.execute(
+            "INSERT INTO alert_deliveries (alert_id, channel_id, channel, status)"
+            " SELECT a, c, l, 'pending' FROM (SELECT unnest(?::VARCHAR[]) AS a),"
+            " (SELECT unnest(?::VARCHAR[]) AS c, unnest(?::VARCHAR[]) AS l)"
+            " ON CONFLICT DO NOTHING",
+            [[a.alert_id for a in alerts], [c for c, _ in channels], [lbl for _, lbl in channels]],
+        )
     return _count(con, "articles") - before
 
 
@@ -199,6 +215,7 @@ def store_batch(
     alerts: Sequence[Alert],
     archive: Sequence[ArchivedPage] = (),
     index: Sequence[tuple[str, Sequence[int]]] = (),
+    channels: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Write articles with their mentions, alerts, near-duplicate index entries and archived
     pages in one transaction. Returns the number of articles inserted (already stored ones are
@@ -206,7 +223,7 @@ def store_batch(
     """
     con.execute("BEGIN")
     try:
-        inserted = _insert_batch(con, articles, mentions, alerts, index)
+        inserted = _insert_batch(con, articles, mentions, alerts, index, channels)
         archive_pages(con, archive)
         con.execute("COMMIT")
     except BaseException:
@@ -283,10 +300,35 @@ RUN_COUNT_COLUMNS = (
 )
 
 
-def undelivered_alerts(con: duckdb.DuckDBPyConnection) -> list[Alert]:
+def undelivered_alerts(
+    con: duckdb.DuckDBPyConnection, without_channels: bool = False
+) -> list[Alert]:
+    """Alerts not delivered yet (``without_channels``: those no channel was assigned)."""
     rows = con.execute(
         "SELECT alert_id, country_code, country_name, article_id, raised_at, run_id "
-        "FROM alerts WHERE delivered_at IS NULL ORDER BY raised_at, country_code"
+        "FROM alerts a WHERE delivered_at IS NULL AND (NOT ? OR NOT EXISTS "
+        "(SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.alert_id)) "
+        "ORDER BY raised_at, country_code",
+        [without_channels],
+    ).fetchall()
+    return [
+        Alert(
+            alert_id=r[0],
+            country_code=r[1],
+            country_name=r[2],
+            article_id=r[3],
+            raised_at=r[4],
+            run_id=r[5],
+        )
+        for r in rows
+    ]
+
+
+def run_alerts(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Alert]:
+    rows = con.execute(
+        "SELECT alert_id, country_code, country_name, article_id, raised_at, run_id "
+        "FROM alerts WHERE run_id = ? ORDER BY country_code",
+        [run_id],
     ).fetchall()
     return [
         Alert(
@@ -410,6 +452,7 @@ def replace_articles(
     mentions: Sequence[CountryMention],
     alerts: Sequence[Alert],
     index: Sequence[tuple[str, Sequence[int]]] = (),
+    channels: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Re-extraction: rewrite these articles, their mentions and index entries in one
     transaction."""
@@ -419,7 +462,7 @@ def replace_articles(
         con.execute("DELETE FROM country_mentions WHERE article_id IN (SELECT unnest(?))", [ids])
         drop_fingerprints(con, ids)
         con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?))", [ids])
-        count = _insert_batch(con, articles, mentions, alerts, index)
+        count = _insert_batch(con, articles, mentions, alerts, index, channels)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -616,3 +659,65 @@ def is_original(con: duckdb.DuckDBPyConnection, article_id: str) -> bool:
         "SELECT duplicate_of IS NULL FROM articles WHERE article_id = ?", [article_id]
     ).fetchone()
     return bool(row and row[0])
+
+
+def pending_deliveries(
+    con: duckdb.DuckDBPyConnection, channel_ids: Sequence[str]
+) -> dict[str, list[Alert]]:
+    """channel_id → alerts not yet delivered there (pending, or failed before)."""
+    rows = con.execute(
+        "SELECT d.channel_id, a.alert_id, a.country_code, a.country_name, a.article_id,"
+        " a.raised_at, a.run_id FROM alert_deliveries d JOIN alerts a USING (alert_id)"
+        " WHERE d.status <> 'delivered' AND d.channel_id IN (SELECT unnest(?::VARCHAR[]))"
+        " ORDER BY a.raised_at, a.country_code",
+        [list(channel_ids)],
+    ).fetchall()
+    out: dict[str, list[Alert]] = {}
+    for r in rows:
+        out.setdefault(r[0], []).append(
+            Alert(
+                alert_id=r[1],
+                country_code=r[2],
+                country_name=r[3],
+                article_id=r[4],
+                raised_at=r[5],
+                run_id=r[6],
+            )
+        )
+    return out
+
+
+def record_delivery(
+    con: duckdb.DuckDBPyConnection,
+    channel: str,
+    alert_ids: Sequence[str],
+    key: str,
+    at: datetime,
+    error: str | None,
+) -> None:
+    """One delivery attempt of a digest to one channel; alerts delivered everywhere are done."""
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "UPDATE alert_deliveries SET attempts = attempts + 1, digest_id = ?, last_error = ?,"
+            " status = CASE WHEN ? IS NULL THEN 'delivered' ELSE 'failed' END,"
+            " delivered_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END"
+            " WHERE channel_id = ? AND alert_id IN (SELECT unnest(?::VARCHAR[]))",
+            [key, error, error, error, at, channel, list(alert_ids)],
+        )
+        con.execute(
+            "UPDATE alerts SET delivered_at = ?, delivery_error = NULL WHERE delivered_at IS NULL"
+            " AND alert_id IN (SELECT unnest(?::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM"
+            " alert_deliveries d WHERE d.alert_id = alerts.alert_id AND d.status <> 'delivered')",
+            [at, list(alert_ids)],
+        )
+        if error:
+            con.execute(
+                "UPDATE alerts SET delivery_error = ?"
+                " WHERE alert_id IN (SELECT unnest(?::VARCHAR[]))",
+                [error, list(alert_ids)],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,220 @@
+"""New-country alerts: policy, one digest per run and channel, delivered exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import ROOT, SEEDS
+from loopback import serve
+from pytest_httpserver import HTTPServer
+
+from flows.demo import Site, write_feed_list
+from ingest.alerts import AlertPolicy, new_country_alerts
+from ingest.models import Article, CountryMention
+from warehouse import store
+
+NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)
+DEMO_NEW = ["AT", "CL", "FR", "IS", "KE", "NO", "PE", "TZ"]
+
+
+def mention(code: str, article: str, mentions: int = 1, offset: int = 500) -> CountryMention:
+    return CountryMention(
+        article_id=article,
+        country_code=code,
+        country_name=code,
+        mentions=mentions,
+        first_offset=offset,
+        snippet="",
+    )
+
+
+def article(i: str, title: str = "Harbour news", text: str = "First paragraph.\n" + "x" * 900):
+    return Article(
+        article_id=i,
+        source="feed",
+        url=f"https://x/{i}",
+        canonical_url=f"https://x/{i}",
+        fetched_at=NOW,
+        title=title,
+        text=text,
+        content_hash=i,
+    )
+
+
+def test_policy_min_mentions_unless_prominent() -> None:
+    arts = {"a": article("a"), "b": article("b", title="Chile votes"), "c": article("c")}
+    found = new_country_alerts(
+        [
+            mention("KE", "a"),
+            mention("CL", "b"),
+            mention("PE", "c", offset=3),
+            mention("NO", "a", mentions=3),
+        ],
+        set(),
+        "r1",
+        NOW,
+        arts,
+        AlertPolicy(min_mentions=2),
+    )
+    assert [a.country_code for a in found] == ["CL", "NO", "PE"]
+
+
+def test_known_and_seed_countries_never_alert() -> None:
+    found = new_country_alerts(
+        [mention("UA", "a"), mention("KE", "a"), mention("KE", "b")], {"UA"}, "r1", NOW
+    )
+    assert [(a.country_code, a.article_id) for a in found] == [("KE", "a")]
+
+
+def test_window_baseline_forgets_old_mentions(db: duckdb.DuckDBPyConnection) -> None:
+    old = article("old").model_copy(update={"fetched_at": NOW - timedelta(days=40)})
+    seed = article("seed").model_copy(
+        update={"source": "seed", "fetched_at": NOW - timedelta(days=90)}
+    )
+    store.store_batch(db, [old, seed], [mention("KE", "old"), mention("UA", "seed")], [])
+    assert store.known_countries(db) == {"KE", "UA"}
+    assert store.known_countries(db, NOW - timedelta(days=30)) == {"UA"}
+
+
+def run(feeds: Path, db: Path):
+    from flows.nightly import nightly
+
+    return nightly(
+        feeds_file=str(feeds),
+        db_path=str(db),
+        seeds_dir=str(SEEDS),
+        allow_hosts=["127.0.0.1", "localhost"],
+    )
+
+
+@pytest.mark.integration
+def test_failing_channel_is_retried_alone_and_never_resends(
+    prefect_server: str, demo_site: Site, tmp_path: Path, httpserver: HTTPServer, monkeypatch
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    good = f"json://localhost:{httpserver.port}/hook"
+    monkeypatch.setenv("NEWSDESK_ALERT_URLS", f"{good},json://127.0.0.1:9/down")
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
+    db = tmp_path / "w.duckdb"
+    first = run(feeds, db)
+    assert first.status == "completed" and first.alerts_raised == 8
+    con = duckdb.connect(str(db), read_only=True)
+    states = con.execute(
+        "SELECT channel, status, count(*), max(attempts) FROM alert_deliveries "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    error = con.execute(
+        "SELECT DISTINCT last_error FROM alert_deliveries WHERE status = 'failed'"
+    ).fetchone()
+    pending = con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone()
+    con.close()
+    assert states == [("json://127.0.0.1", "failed", 8, 1), ("json://localhost", "delivered", 8, 1)]
+    assert error[0] and "127.0.0.1" in error[0]
+    assert pending == (8,)
+    assert len(httpserver.log) == 1
+
+    run(feeds, db)
+    con = duckdb.connect(str(db), read_only=True)
+    attempts = con.execute(
+        "SELECT channel, max(attempts) FROM alert_deliveries GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert attempts == [("json://127.0.0.1", 2), ("json://localhost", 1)]
+    assert len(httpserver.log) == 1
+
+
+class Receiver:
+    """A webhook that can stall (accept and never answer) or acknowledge digests."""
+
+    def __init__(self) -> None:
+        self.stall = True
+        self.seen = threading.Event()
+        self.release = threading.Event()
+        self.acknowledged: list[str] = []
+
+    def route(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length", 0))
+        body = handler.rfile.read(length).decode()
+        if self.stall:
+            self.seen.set()
+            self.release.wait(30)
+            return
+        self.acknowledged.append(handler.headers.get("X-Newsdesk-Digest", ""))
+        handler.send_response(200)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        handler.wfile.write(b"{}")
+        assert body
+
+
+@pytest.mark.integration
+def test_killed_between_storing_and_sending_delivers_once_on_rerun(
+    prefect_server: str, demo_site: Site, tmp_path: Path, monkeypatch
+) -> None:
+    receiver = Receiver()
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
+    db = tmp_path / "w.duckdb"
+    with serve({"/hook": receiver.route}) as (base, _stats):
+        url = base.replace("http://", "json://") + "/hook"
+        env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_ALERT_URLS": url}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "run",
+                "--feeds",
+                str(feeds),
+                "--db",
+                str(db),
+                "--seeds",
+                str(SEEDS),
+                "--allow-host",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            if not receiver.seen.wait(90):
+                proc.kill()
+                output = proc.communicate()[0].decode(errors="replace")
+                pytest.fail(f"the run never reached the alert channel:\n{output[-3000:]}")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            receiver.release.set()
+        assert proc.returncode == -signal.SIGKILL
+
+        con = duckdb.connect(str(db), read_only=True)
+        stored = con.execute("SELECT count(*) FROM articles WHERE source = 'feed'").fetchone()
+        alerts = con.execute("SELECT country_code FROM alerts ORDER BY 1").fetchall()
+        statuses = con.execute("SELECT DISTINCT status FROM alert_deliveries").fetchall()
+        con.close()
+        assert stored == (7,)
+        assert [a[0] for a in alerts] == DEMO_NEW
+        assert statuses == [("pending",)]
+
+        receiver.stall = False
+        monkeypatch.setenv("NEWSDESK_ALERT_URLS", url)
+        second = run(feeds, db)
+        third = run(feeds, db)
+    assert second.alerts_raised == 0 and third.alerts_raised == 0
+    assert len(receiver.acknowledged) == 1
+    con = duckdb.connect(str(db), read_only=True)
+    done = con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NOT NULL").fetchone()
+    runs = con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()
+    con.close()
+    assert done == (8,)
+    assert runs[0] == ("running",) and runs[1:] == [("completed",), ("completed",)]
