@@ -68,14 +68,31 @@ def print_summary(summary: Any, out: Any = sys.stdout) -> None:
     print("\n".join(lines), file=out)
 
 
+EXIT_BAD_INPUT = 2
+EXIT_BUSY = 3
+
+
 def _run_flow(settings: Any) -> int:
+    from warehouse.lock import RunLocked, run_lock
+
+    try:
+        with run_lock(settings.db, "newsdesk run (starting)", settings.lock_wait) as note:
+            if note:
+                print(f"newsdesk: {note}", file=sys.stderr)
+            return _run_locked(settings)
+    except RunLocked as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+
+
+def _run_locked(settings: Any) -> int:
     from ingest.errors import NewsdeskError
 
     try:
         _preflight(settings)
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     _prefect_env()
     from flows.nightly import nightly
 

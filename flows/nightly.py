@@ -50,6 +50,7 @@ from ingest.seeds import load_seeds
 from ingest.settings import Settings
 from warehouse import store
 from warehouse.db import connect
+from warehouse.lock import note_run, run_lock
 
 # Pages are fetched, extracted and stored in batches: memory stays bounded and a crash loses at
 # most one batch of work, while the per-batch overhead stays small next to the extraction.
@@ -433,11 +434,22 @@ def nightly(
     """One nightly run. Parameters override the ``NEWSDESK_*`` settings."""
     settings = _settings(feeds_file, db_path, seeds_dir, allow_hosts)
     logger = get_run_logger()
-    started = time.monotonic()
     specs = load_feed_list(settings.feeds)
-    con = connect(settings.db)
     now = datetime.now(UTC)
     run_id = new_run_id(now)
+    with run_lock(settings.db, run_id, settings.lock_wait) as note:
+        if note:
+            logger.warning("%s", note)
+        note_run(settings.db, run_id)
+        return _nightly(settings, specs, now, run_id)
+
+
+def _nightly(
+    settings: Settings, specs: Sequence[FeedSpec], now: datetime, run_id: str
+) -> RunSummary:
+    logger = get_run_logger()
+    started = time.monotonic()
+    con = connect(settings.db)
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
     rules = AlertRules.from_settings(settings)
     store.start_run(con, run_id, now)
@@ -551,11 +563,19 @@ def nightly(
 def reextract(db_path: str | None = None, since: datetime | None = None) -> RunSummary:
     """Extract, dedupe and tag archived pages again, without fetching anything."""
     settings = _settings(None, db_path, None, None)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    with run_lock(settings.db, run_id, settings.lock_wait):
+        note_run(settings.db, run_id)
+        return _reextract(settings, since, now, run_id)
+
+
+def _reextract(
+    settings: Settings, since: datetime | None, now: datetime, run_id: str
+) -> RunSummary:
     logger = get_run_logger()
     started = time.monotonic()
     con = connect(settings.db)
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
     summary = RunSummary(run_id=run_id)
     store.start_run(con, run_id, now)
     pages, raw, stored_bytes = store.archive_stats(con)

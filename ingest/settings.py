@@ -65,6 +65,8 @@ class Settings(BaseSettings):
         description="Apprise URLs that receive the new-country digest (comma separated in "
         "env), e.g. json://host/hook, slack://..., mailto://..., ntfy://...",
     )
+    # A run waits this long for another run (or a backup) to release the warehouse.
+    lock_wait: float = 60.0
     # None: a country is new when no original ever mentioned it; N: none in the last N days.
     alert_window_days: int | None = None
     # An article must mention a new country this often to raise the alert, unless the country
