@@ -286,6 +286,13 @@ def cmd_dedupe_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    _prefect_env()
+    from flows.serve import PREFECT_YAML, serve
+
+    return serve(Path(args.prefect_file) if args.prefect_file else PREFECT_YAML, args.check)
+
+
 def cmd_countries(args: argparse.Namespace) -> int:
     from ingest.countries import detect_countries
 
@@ -400,6 +407,21 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(index)
     index.add_argument("--rebuild", action="store_true", help="drop and rebuild the whole index")
     index.set_defaults(func=cmd_dedupe_index)
+
+    serve_cmd = sub.add_parser(
+        "serve",
+        help="run the nightly schedule (starts a local Prefect server if none is set)",
+        description="Serve the nightly deployment of deployments/prefect.yaml. Without "
+        "PREFECT_API_URL a local Prefect server is started as a child process and stopped on "
+        "exit. Stop with Ctrl-C.",
+    )
+    serve_cmd.add_argument(
+        "--prefect-file", help="deployment file (default deployments/prefect.yaml)"
+    )
+    serve_cmd.add_argument(
+        "--check", action="store_true", help="register the deployment, print its schedule and stop"
+    )
+    serve_cmd.set_defaults(func=cmd_serve)
 
     countries = sub.add_parser(
         "countries",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import ROOT, SEEDS
+
 from flows.demo import Site, write_feed_list
 from warehouse.lock import RunLocked, holder, lock_path, run_lock
 

@@ -1,0 +1,124 @@
+"""``newsdesk serve``: the nightly schedule from deployments/prefect.yaml, in one command.
+
+Prefect's ephemeral server does not schedule, so when no ``PREFECT_API_URL`` is set this starts
+``prefect server start`` as a child process (its state under ``PREFECT_HOME``), waits until it
+answers, serves the deployment, and stops the server on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+PREFECT_YAML = Path(__file__).resolve().parent.parent / "deployments" / "prefect.yaml"
+
+
+def deployment_spec(path: Path = PREFECT_YAML, name: str = "nightly") -> dict[str, Any]:
+    """The named deployment of a prefect.yaml, as a dict."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for deployment in config.get("deployments", []):
+        if deployment.get("name") == name:
+            return dict(deployment)
+    raise KeyError(f"{path}: no deployment named {name!r}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def local_server(timeout: float = 180.0) -> Iterator[str]:
+    """A ``prefect server start`` child on loopback; yields its API URL, stops it on exit."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"prefect server exited with code {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"prefect server did not answer on {url} in {timeout:g} s")
+            time.sleep(1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def serve(path: Path = PREFECT_YAML, check: bool = False) -> int:
+    """Serve the nightly deployment (``check``: register it, print its schedule, stop)."""
+    spec = deployment_spec(path)
+    if os.environ.get("PREFECT_API_URL"):
+        return _serve(spec, check)
+    with local_server() as url:
+        os.environ["PREFECT_API_URL"] = url
+        print(f"newsdesk: started a local Prefect server at {url.removesuffix('/api')}", flush=True)
+        return _serve(spec, check)
+
+
+def _serve(spec: dict[str, Any], check: bool) -> int:
+    from prefect.schedules import Cron
+
+    from flows.nightly import nightly
+
+    schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in spec["schedules"]]
+    limit = spec.get("concurrency_limit", {}).get("limit", 1)
+    if check:
+        deployment = nightly.to_deployment(
+            name=spec["name"],
+            schedules=schedules,
+            parameters=spec.get("parameters", {}),
+            concurrency_limit=limit,
+        )
+        deployment_id = deployment.apply()
+        print(
+            f"newsdesk: deployment {spec['name']} registered ({deployment_id}); schedule "
+            + ", ".join(f"{s.cron} {s.timezone}" for s in schedules),
+            flush=True,
+        )
+        return 0
+    nightly.serve(
+        name=spec["name"],
+        schedules=schedules,
+        parameters=spec.get("parameters", {}),
+        global_limit=limit,
+    )
+    return 0
