@@ -231,6 +231,30 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+    from warehouse.store import feeds_needing_attention, recent_runs
+
+    try:
+        con = connect(_settings(args).db, read_only=True)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        runs = recent_runs(con, args.runs)
+        feeds = feeds_needing_attention(con)
+    finally:
+        con.close()
+    print(f"Last {args.runs} runs:")
+    print(_format(*runs, "table"))
+    print()
+    print("Feeds that need attention:" if feeds[1] else "Feeds that need attention: none")
+    if feeds[1]:
+        print(_format(*feeds, "table"))
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -387,6 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(feeds)
     feeds.add_argument("--format", choices=("table", "csv", "json"), default="table")
     feeds.set_defaults(func=cmd_feeds)
+
+    status = sub.add_parser(
+        "status",
+        help="the last runs and the feeds that need attention",
+        description="Show the last runs (status, counts, errors) and the feeds that failed "
+        "lately or are backing off.",
+    )
+    db_arg(status)
+    status.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
+    status.set_defaults(func=cmd_status)
 
     reext = sub.add_parser(
         "reextract",

@@ -401,6 +401,22 @@ def _digest(con: duckdb.DuckDBPyConnection, alerts: Sequence[Any]) -> list[Any]:
     return alerting.build_digest(alerts, mentions, articles)
 
 
+def publish_summary(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> None:
+    """The run's summary and per-feed outcome as a Prefect artifact (shown in the UI)."""
+    counts = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.counts().items())
+    feeds = "\n".join(
+        f"| {o.name} | {o.status} | {o.http_status or ''} | {o.entries_seen} | "
+        f"{(o.error or '').replace('|', '/')[:120]} |"
+        for o in outcomes
+    )
+    create_markdown_artifact(
+        key="nightly-summary",
+        markdown=f"# newsdesk run {summary.run_id}\n\n| stage | count |\n|---|---|\n{counts}\n\n"
+        f"| feed | status | HTTP | entries | error |\n|---|---|---|---|---|\n{feeds}\n",
+        description=f"newsdesk run {summary.run_id}",
+    )
+
+
 def _settings(
     feeds_file: str | None,
     db_path: str | None,
@@ -499,6 +515,7 @@ def _nightly(
                 for o in outcomes
             ],
             datetime.now(UTC),
+            run_id,
         )
         summary.feeds_failed = sum(o.failed for o in outcomes)
         summary.feeds_skipped = sum(o.status == "skipped" for o in outcomes)
@@ -541,6 +558,7 @@ def _nightly(
         deliver_alerts(settings, con, run_id)
         summary.seconds = round(time.monotonic() - started, 2)
         store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
+        publish_summary(summary, outcomes)
         con.execute("CHECKPOINT")
         return summary
     except BaseException as exc:

@@ -229,3 +229,46 @@ def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
     assert len(old) == 1 and old[0][:2] == (article[0], 1)
     assert "council approved" not in old[0][2]
     assert total == (8,) and kenya == (1,)
+
+
+def test_run_history_status_and_summary_artifact(
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
+) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.cli import main
+
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(
+        f'[[feeds]]\nurl = "{demo_site.url}/harbor/rss.xml"\nname = "Harbor"\n'
+        f'[[feeds]]\nurl = "{demo_site.url}/nowhere.xml"\nname = "Nowhere"\n'
+    )
+    db = tmp_path / "w.duckdb"
+    summary = run(feeds, db)
+    con = duckdb.connect(str(db), read_only=True)
+    per_feed = con.execute(
+        "SELECT name, status, http_status, entries_seen, new_entries "
+        "FROM run_feeds WHERE run_id = ? ORDER BY name",
+        [summary.run_id],
+    ).fetchall()
+    con.close()
+    assert per_feed == [("Harbor", "ok", 200, 5, 5), ("Nowhere", "error", 404, 0, 0)]
+
+    assert main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert summary.run_id in out and "completed" in out
+    assert "Feeds that need attention:" in out and "Nowhere" in out and "HTTP 404" in out
+    assert "Harbor " not in out.split("Feeds that need attention:")[1]
+
+    async def artifacts() -> list:
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["nightly-summary"]))
+            )
+
+    found = [a for a in asyncio.run(artifacts()) if summary.run_id in (a.data or "")]
+    assert len(found) == 1
+    assert "| Nowhere | error | 404 |" in found[0].data

@@ -71,8 +71,28 @@ def record_feed_outcomes(
     con: duckdb.DuckDBPyConnection,
     outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
     at: datetime,
+    run_id: str | None = None,
 ) -> None:
-    """Write each feed's outcome and resulting health state (with its count of new entries)."""
+    """Write each feed's outcome and resulting health state (with its count of new entries),
+    and, with ``run_id``, the run's per-feed record."""
+    if run_id:
+        con.executemany(
+            "INSERT INTO run_feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                [
+                    run_id,
+                    o.feed_url,
+                    o.name,
+                    o.status,
+                    o.http_status,
+                    o.error,
+                    o.entries_seen,
+                    new,
+                    o.elapsed_ms,
+                ]
+                for o, _state, new in outcomes
+            ],
+        )
     for o, state, new_entries in outcomes:
         if o.status == "skipped":
             continue
@@ -721,3 +741,30 @@ def record_delivery(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> tuple[list[str], list[Any]]:
+    cur = con.execute(
+        """
+        SELECT run_id, status, started_at, round(epoch(finished_at - started_at), 1) AS seconds,
+               feeds_ok, feeds_failed, feeds_skipped AS backing_off, new_entries,
+               articles_stored AS stored, duplicates, alerts_raised AS alerts, error
+        FROM runs ORDER BY started_at DESC LIMIT ?
+        """,
+        [limit],
+    )
+    return [d[0] for d in cur.description or []], cur.fetchall()
+
+
+def feeds_needing_attention(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[Any]]:
+    cur = con.execute(
+        """
+        SELECT name, last_status AS status, consecutive_failures AS failures,
+               last_success_at AS last_success, next_fetch_after AS backoff_until,
+               last_error AS error, feed_url
+        FROM feeds
+        WHERE consecutive_failures > 0 OR last_status = 'error' OR next_fetch_after IS NOT NULL
+        ORDER BY consecutive_failures DESC, name
+        """
+    )
+    return [d[0] for d in cur.description or []], cur.fetchall()
