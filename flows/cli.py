@@ -255,6 +255,38 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+    from warehouse.export import export_parquet
+
+    try:
+        since = (
+            datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+            if args.since
+            else datetime(1970, 1, 1, tzinfo=UTC)
+        )
+    except ValueError:
+        print(f"newsdesk: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        con = connect(_settings(args).db, read_only=True)
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        written = export_parquet(con, Path(args.out), since)
+    finally:
+        con.close()
+    print(
+        ", ".join(f"{table}: {rows} rows" for table, rows in written.items())
+        + f" written to {args.out}"
+    )
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -421,6 +453,18 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(status)
     status.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
     status.set_defaults(func=cmd_status)
+
+    export = sub.add_parser(
+        "export",
+        help="write date-partitioned Parquet (articles, country_mentions, alerts)",
+        description="Export the warehouse as Hive-partitioned Parquet (year/month/day) for "
+        "other engines; partitions already there are replaced.",
+    )
+    export.add_argument("out", help="output folder")
+    export.add_argument("--format", choices=("parquet",), default="parquet")
+    export.add_argument("--since", help="only rows from this date on (YYYY-MM-DD)")
+    db_arg(export)
+    export.set_defaults(func=cmd_export)
 
     reext = sub.add_parser(
         "reextract",

@@ -228,3 +228,66 @@ def test_dedupe_index_command_rebuilds_from_articles(tmp_path: Path, capsys) -> 
     con = connect(db)
     assert index_stats(con) == (3, 120)
     con.close()
+
+
+def test_export_parquet_reads_back_with_same_counts(tmp_path: Path, capsys) -> None:
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from ingest.models import Alert, Article, CountryMention
+    from warehouse import store
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    arts = [
+        Article(
+            article_id=f"a{i}",
+            source="feed",
+            url=f"https://x/{i}",
+            canonical_url=f"https://x/{i}",
+            fetched_at=datetime(2026, 11, 20 + i, 3, tzinfo=UTC),
+            text=f"text {i}",
+            content_hash=f"h{i}",
+        )
+        for i in range(3)
+    ]
+    mentions = [
+        CountryMention(
+            article_id=f"a{i}",
+            country_code="KE",
+            country_name="Kenya",
+            mentions=1,
+            first_offset=0,
+            snippet="",
+        )
+        for i in range(3)
+    ]
+    alert = Alert(
+        alert_id="x",
+        country_code="KE",
+        country_name="Kenya",
+        article_id="a0",
+        raised_at=datetime(2026, 11, 20, 3, tzinfo=UTC),
+        run_id="r",
+    )
+    store.store_batch(con, arts, mentions, [alert])
+    con.close()
+    out = tmp_path / "lake"
+    assert main(["export", str(out), "--since", "2026-11-21", "--db", str(db)]) == 0
+    assert "articles: 2 rows, country_mentions: 2 rows, alerts: 0 rows" in capsys.readouterr().out
+    assert main(["export", str(out), "--db", str(db)]) == 0
+    capsys.readouterr()
+    read = duckdb.connect()
+    for table, rows in (("articles", 3), ("country_mentions", 3), ("alerts", 1)):
+        got = read.execute(
+            f"SELECT count(*) FROM read_parquet('{out}/{table}/**/*.parquet', "
+            "hive_partitioning = true)"
+        ).fetchone()
+        assert got == (rows,)
+    days = read.execute(
+        f"SELECT DISTINCT day FROM read_parquet('{out}/articles/**/*.parquet', "
+        "hive_partitioning = true) ORDER BY 1"
+    ).fetchall()
+    assert days == [(20,), (21,), (22,)]
