@@ -287,6 +287,51 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_urls(args: argparse.Namespace) -> int:
+    from ingest.errors import NewsdeskError
+    from ingest.urllist import read_url_list
+    from warehouse.lock import RunLocked
+
+    settings = _settings(args)
+    urls: list[str] = []
+    if args.source:
+        try:
+            text = (
+                sys.stdin.read()
+                if args.source == "-"
+                else Path(args.source).read_text(encoding="utf-8")
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"newsdesk: cannot read {args.source}: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        urls, rejected = read_url_list(text)
+        for line in rejected:
+            print(f"newsdesk: {args.source}: {line}", file=sys.stderr)
+    elif not args.sitemap:
+        print("newsdesk: give a file of URLs ('-' for stdin) or --sitemap URL", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _prefect_env()
+    from flows.backfill import ingest_urls
+
+    try:
+        summary = ingest_urls(
+            urls=urls,
+            sitemap=args.sitemap,
+            source=f"urls:{args.source or ''}",
+            db_path=str(settings.db),
+            seeds_dir=str(settings.seeds_dir),
+            allow_hosts=list(settings.allow_hosts),
+        )
+    except RunLocked as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print_summary(summary)
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -465,6 +510,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="only rows from this date on (YYYY-MM-DD)")
     db_arg(export)
     export.set_defaults(func=cmd_export)
+
+    backfill = sub.add_parser(
+        "ingest-urls",
+        help="store the articles behind URLs found outside feeds (a list or a sitemap)",
+        description="Push article URLs through the nightly stages (fetch, extract, dedupe, "
+        "countries, store, alerts) with the same limits and run record.",
+    )
+    backfill.add_argument("source", nargs="?", help="file with one URL per line; '-' for stdin")
+    backfill.add_argument("--sitemap", help="a sitemap or sitemap index URL")
+    db_arg(backfill)
+    backfill.add_argument("--seeds", help="folder of seed *.txt files")
+    backfill.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="allow this host on a private or loopback address",
+    )
+    backfill.set_defaults(func=cmd_ingest_urls)
 
     reext = sub.add_parser(
         "reextract",

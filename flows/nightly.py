@@ -469,7 +469,6 @@ def _nightly(
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
     rules = AlertRules.from_settings(settings)
     store.start_run(con, run_id, now)
-    pool: Executor | None = None
     try:
         indexed = backfill_index(con)
         if indexed:
@@ -526,9 +525,38 @@ def _nightly(
         summary.entries_seen = len(entries)
         summary.new_entries = len(fresh)
         logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-        pool = _pool_for(len(fresh))
-        found: set[str] = set()
-        for batch in _chunks(fresh, BATCH_SIZE):
+        found = store_entries(con, settings, fresh, run_id, rules, summary)
+        if updated:
+            summary.revisions = revise(con, updated, fetch_pages(settings, updated), run_id)
+            logger.info(
+                "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
+            )
+        finish(con, settings, run_id, summary, started, found)
+        publish_summary(summary, outcomes)
+        return summary
+    except BaseException as exc:
+        fail(con, run_id, summary, exc)
+        raise
+    finally:
+        con.close()
+
+
+def store_entries(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    entries: Sequence[FeedEntry],
+    run_id: str,
+    rules: AlertRules,
+    summary: RunSummary,
+) -> set[str]:
+    """Fetch, extract, dedupe, tag and store new entries batch by batch; counts go to
+    ``summary``. Returns the countries their originals mention."""
+    logger = get_run_logger()
+    pool = _pool_for(len(entries))
+    found: set[str] = set()
+    try:
+        for batch in _chunks(entries, BATCH_SIZE):
+            started = time.monotonic()
             pages = fetch_pages(settings, batch)
             result = extract_and_store(con, batch, pages, pool, run_id, rules)
             dups = sum(a.duplicate_of is not None for a in result.articles)
@@ -538,43 +566,51 @@ def _nightly(
             summary.duplicates += dups
             found.update(m.country_code for m in result.mentions)
             logger.info(
-                "batch: %d pages, %d stored, %d duplicates, %d failed",
+                "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
                 len(pages),
                 result.stored,
                 dups,
                 result.failed,
+                time.monotonic() - started,
             )
-        if updated:
-            summary.revisions = revise(con, updated, fetch_pages(settings, updated), run_id)
-            logger.info(
-                "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
-            )
-        summary.countries_found = len(found)
-        new = con.execute(
-            "SELECT country_code FROM alerts WHERE run_id = ? ORDER BY 1", [run_id]
-        ).fetchall()
-        summary.new_countries = [r[0] for r in new]
-        summary.alerts_raised = len(new)
-        deliver_alerts(settings, con, run_id)
-        summary.seconds = round(time.monotonic() - started, 2)
-        store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
-        publish_summary(summary, outcomes)
-        con.execute("CHECKPOINT")
-        return summary
-    except BaseException as exc:
-        store.finish_run(
-            con,
-            run_id,
-            datetime.now(UTC),
-            "failed",
-            summary.counts(),
-            f"{exc.__class__.__name__}: {exc}",
-        )
-        raise
     finally:
         if pool is not None:
             pool.shutdown()
-        con.close()
+    return found
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    summary: RunSummary,
+    started: float,
+    found: set[str],
+) -> None:
+    """Alerts of the run, delivery, and the run's record."""
+    summary.countries_found = len(found)
+    new = con.execute(
+        "SELECT country_code FROM alerts WHERE run_id = ? ORDER BY 1", [run_id]
+    ).fetchall()
+    summary.new_countries = [r[0] for r in new]
+    summary.alerts_raised = len(new)
+    deliver_alerts(settings, con, run_id)
+    summary.seconds = round(time.monotonic() - started, 2)
+    store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
+    con.execute("CHECKPOINT")
+
+
+def fail(
+    con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSummary, exc: BaseException
+) -> None:
+    store.finish_run(
+        con,
+        run_id,
+        datetime.now(UTC),
+        "failed",
+        summary.counts(),
+        f"{exc.__class__.__name__}: {exc}",
+    )
 
 
 @flow(name="newsdesk-reextract", log_prints=False)
