@@ -272,3 +272,36 @@ def test_run_history_status_and_summary_artifact(
     found = [a for a in asyncio.run(artifacts()) if summary.run_id in (a.data or "")]
     assert len(found) == 1
     assert "| Nowhere | error | 404 |" in found[0].data
+
+
+def sql_examples() -> list[tuple[str, str]]:
+    import re
+
+    from conftest import ROOT
+
+    found = []
+    for doc in ("README.md", "docs/sql.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"```sql\n(.*?)```", text, re.S):
+            for statement in block.split(";"):
+                lines = [ln for ln in statement.strip().splitlines() if ln.strip()]
+                if any(not ln.lstrip().startswith("--") for ln in lines):
+                    found.append((doc, "\n".join(lines)))
+    return found
+
+
+def test_every_documented_query_runs(prefect_server: str, demo_site: Site, tmp_path: Path) -> None:
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
+    db = tmp_path / "demo.duckdb"
+    run(feeds, db)
+    examples = sql_examples()
+    assert len(examples) >= 8
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for doc, statement in examples:
+            try:
+                con.execute(statement).fetchall()
+            except duckdb.Error as exc:
+                raise AssertionError(f"{doc}: {statement}\n{exc}") from exc
+    finally:
+        con.close()
