@@ -362,6 +362,18 @@ def cmd_reextract(args: argparse.Namespace) -> int:
         f"{summary.duplicates} duplicates, {summary.alerts_raised} new countries"
         + (f": {', '.join(summary.new_countries)}" if summary.new_countries else "")
     )
+    from warehouse.store import archive_stats
+
+    con = connect(settings.db, read_only=True)
+    try:
+        pages, raw, stored = archive_stats(con)
+    finally:
+        con.close()
+    if pages:
+        print(
+            f"archive: {pages} pages, {stored / pages / 1024:.1f} KB per page stored "
+            f"({raw / pages / 1024:.1f} KB raw, {raw / max(stored, 1):.1f}x smaller)"
+        )
     return 0
 
 

@@ -141,10 +141,8 @@ def test_bad_feeds_never_stop_the_run(
 
 
 def test_reextract_from_archive_fetches_nothing(
-    prefect_server: str, demo_site: Site, tmp_path: Path
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
 ) -> None:
-    from flows.nightly import reextract
-
     feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
     db = tmp_path / "demo.duckdb"
     run(feeds, db)
@@ -164,9 +162,14 @@ def test_reextract_from_archive_fetches_nothing(
     con.close()
     hits = sum(demo_site.hits.values())
 
-    summary = reextract(db_path=str(db))
+    from flows.cli import main
+
+    assert main(["reextract", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
     assert sum(demo_site.hits.values()) == hits
-    assert summary.pages_fetched == 7 and summary.alerts_raised == 0
+    assert "7 archived pages, 7 articles written, 0 without text" in out
+    assert "0 new countries" in out
+    assert "archive: 7 pages," in out and "KB per page stored" in out
     con = duckdb.connect(str(db), read_only=True)
     after = con.execute(
         "SELECT article_id, content_hash, duplicate_of FROM articles ORDER BY 1"
