@@ -1,0 +1,91 @@
+"""Stage throughput: warehouse inserts (articles/s, in the pipeline's transactional batches)
+and country detection (articles of 5 KB per second, one core)."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.sites import article_text
+from ingest.articles import tag_countries
+from ingest.models import Article
+from ingest.normalize import content_hash
+from warehouse import store
+from warehouse.db import connect
+
+ARTICLES = 10_000
+BATCH = 200
+
+
+def _articles() -> list[Article]:
+    now = datetime.now(UTC)
+    out = []
+    for i in range(ARTICLES):
+        text = "\n".join(article_text(i, paragraphs=6))
+        out.append(
+            Article(
+                article_id=f"b{i}",
+                source="feed",
+                url=f"https://b.example/{i}",
+                canonical_url=f"https://b.example/{i}",
+                feed_url="https://b/feed",
+                title=f"Story {i}",
+                fetched_at=now,
+                published_at=now,
+                text=text,
+                content_hash=content_hash(text),
+                run_id="bench",
+                raw_entry={"id": i, "title": f"Story {i}"},
+                language="en",
+            )
+        )
+    return out
+
+
+def run() -> dict[str, Any]:
+    articles = _articles()
+    mentions = tag_countries(articles[:2000])
+    size = sum(len(a.text) for a in articles) / len(articles)
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "bench.duckdb")
+        started = time.perf_counter()
+        for i in range(0, ARTICLES, BATCH):
+            store.store_batch(con, articles[i : i + BATCH], [], [])
+        insert_s = time.perf_counter() - started
+        started = time.perf_counter()
+        con.execute("CHECKPOINT")
+        checkpoint_s = time.perf_counter() - started
+        con.close()
+    from benchmarks.eval_countries import throughput
+
+    return {
+        "articles": ARTICLES,
+        "batch": BATCH,
+        "avg_chars": size,
+        "insert_s": insert_s,
+        "insert_per_s": ARTICLES / insert_s,
+        "checkpoint_s": checkpoint_s,
+        "mentions_sample": len(mentions),
+        "countries_per_s": throughput(),
+    }
+
+
+def report(r: dict[str, Any]) -> list[str]:
+    return [
+        "## Stages (issue 7)",
+        "",
+        "| stage | throughput | target |",
+        "|---|---|---|",
+        f"| warehouse insert, {r['batch']}-article transactions ({r['articles']:,} articles of "
+        f"{r['avg_chars'] / 1000:.1f} KB) | **{r['insert_per_s']:,.0f} articles/s** "
+        f"(+ {r['checkpoint_s']:.1f} s final CHECKPOINT) | ≥ 5,000/s |",
+        f"| country detection, articles of 5 KB, one core | **{r['countries_per_s']:,.0f} "
+        "articles/s** | ≥ 3,000/s |",
+    ]
+
+
+if __name__ == "__main__":
+    print(run())
