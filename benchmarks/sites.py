@@ -136,6 +136,8 @@ def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[BaseHTTPRequestHan
 
         def _body(self, path: str) -> bytes | None:
             if path in spec.pages:
+                if path.endswith(".xml"):
+                    return spec.pages[path].replace(b"{base}", base.encode())
                 return spec.pages[path]
             if path.startswith("/feed/") and path.endswith(".xml"):
                 k = int(path[6:-4])

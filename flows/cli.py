@@ -332,6 +332,43 @@ def cmd_ingest_urls(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    return _backup_or_restore(args, restore=False)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    return _backup_or_restore(args, restore=True)
+
+
+def _backup_or_restore(args: argparse.Namespace, restore: bool) -> int:
+    from ingest.errors import NewsdeskError
+    from warehouse import backup
+    from warehouse.lock import RunLocked, run_lock
+
+    settings = _settings(args)
+    folder = Path(args.folder)
+    label = "restore" if restore else "backup"
+    try:
+        with run_lock(settings.db, f"newsdesk {label}", settings.lock_wait):
+            counts = (
+                backup.restore(folder, settings.db)
+                if restore
+                else backup.backup(settings.db, folder)
+            )
+    except RunLocked as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    what = "restored from" if restore else "backed up to"
+    print(
+        f"{settings.db} {what} {folder}: {counts.get('articles', 0)} articles, "
+        f"{sum(counts.values())} rows in {len(counts)} tables"
+    )
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -540,6 +577,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow this host on a private or loopback address",
     )
     backfill.set_defaults(func=cmd_ingest_urls)
+
+    for name, func, text in (
+        ("backup", cmd_backup, "export the warehouse (schema + Parquet) into an empty folder"),
+        (
+            "restore",
+            cmd_restore,
+            "replace the warehouse with a backup (the old file is kept as <db>.before-restore)",
+        ),
+    ):
+        cmd = sub.add_parser(
+            name, help=text, description=text[:1].upper() + text[1:] + "; runs under the run lock."
+        )
+        cmd.add_argument("folder", help="backup folder")
+        db_arg(cmd)
+        cmd.set_defaults(func=func)
 
     reext = sub.add_parser(
         "reextract",
