@@ -5,6 +5,7 @@ under distinct URLs), each in its own process."""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import resource
@@ -30,6 +31,11 @@ def _pages(copies: int) -> dict[str, bytes]:
     return pages
 
 
+def _feed_paths(copies: int) -> list[str]:
+    count = sum(1 for r in manifest() if r["kind"] == "article") * copies
+    return [f"/feeds/{k}.xml" for k in range((count + PER_FEED - 1) // PER_FEED)]
+
+
 def _site(copies: int) -> tuple[SiteSpec, list[str]]:
     pages = _pages(copies)
     paths = sorted(pages)
@@ -46,6 +52,10 @@ def _site(copies: int) -> tuple[SiteSpec, list[str]]:
         ).encode()
         feeds.append(path)
     return SiteSpec(pages=pages), feeds
+
+
+def _site_only(copies: int) -> SiteSpec:
+    return _site(copies)[0]
 
 
 def _floor_one(content: bytes) -> None:
@@ -77,8 +87,9 @@ def _pipeline(copies: int, conn: Any) -> None:
     from flows.nightly import nightly
 
     startup = prefect_startup()
-    spec, feed_paths = _site(copies)
-    with serve_hosts_process(spec, HOSTS) as (bases, _), tempfile.TemporaryDirectory() as tmp:
+    feed_paths = _feed_paths(copies)
+    site = functools.partial(_site_only, copies)
+    with serve_hosts_process(site, HOSTS) as (bases, _), tempfile.TemporaryDirectory() as tmp:
         feeds = Path(tmp) / "feeds.toml"
         feeds.write_text(
             "".join(

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -192,7 +192,9 @@ def serve_hosts(spec: SiteSpec, hosts: int) -> Iterator[tuple[list[str], Stats]]
         yield bases, stats
 
 
-def _serve_forever(spec: SiteSpec, hosts: int, conn: Any) -> None:
+def _serve_forever(spec: SiteSpec | Callable[[], SiteSpec], hosts: int, conn: Any) -> None:
+    if callable(spec):
+        spec = spec()
     with serve_hosts(spec, hosts) as (bases, stats):
         conn.send(bases)
         while True:
@@ -205,8 +207,11 @@ def _serve_forever(spec: SiteSpec, hosts: int, conn: Any) -> None:
 
 
 @contextmanager
-def serve_hosts_process(spec: SiteSpec, hosts: int) -> Iterator[tuple[list[str], Any]]:
-    """The same servers in a child process, so they do not share the benchmark's GIL.
+def serve_hosts_process(
+    spec: SiteSpec | Callable[[], SiteSpec], hosts: int
+) -> Iterator[tuple[list[str], Any]]:
+    """The same servers in a child process, so they do not share the benchmark's GIL (nor its
+    memory: pass a picklable factory to build a large site in the child).
 
     Yields the base URLs and a function returning the hit counts so far.
     """

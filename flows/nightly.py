@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ from ingest.archive import ArchivedPage, pack, unpack
 from ingest.articles import build_article, is_update, tag_countries
 from ingest.dedupe import (
     INDEX_VERSION,
+    Fingerprint,
     fingerprint,
     mark_duplicates,
     mark_near_duplicates,
@@ -135,6 +136,8 @@ def _process(
     log_rows: list[dict[str, Any]] = []
     candidates: list[Article] = []
     kept: list[ArchivedPage] = []
+    prints: dict[str, Fingerprint] = {}
+    counts: dict[str, tuple[tuple[str, str, int, int, str], ...]] = {}
     for (entry, page, fetched_at, origin_run), result in zip(pairs, extracted, strict=True):
         if archive:
             kept.append(pack(entry, page, fetched_at, origin_run))
@@ -142,9 +145,13 @@ def _process(
             logger.warning("page %s: %s", entry.url, result)
             log_rows.append(_page_log(run_id, entry, page, now, "extract", result))
             continue
-        candidates.append(build_article(entry, result, fetched_at, origin_run))
-    articles, index = find_duplicates(con, candidates)
-    mentions = tag_countries(articles)
+        article = build_article(entry, result, fetched_at, origin_run)
+        candidates.append(article)
+        if result.band_keys:
+            prints[article.article_id] = Fingerprint(result.band_keys, result.shingles)
+            counts[article.article_id] = result.countries
+    articles, index = find_duplicates(con, candidates, prints)
+    mentions = tag_countries(articles, counts)
     rules = rules or AlertRules()
     raised = alerting.new_country_alerts(
         mentions,
@@ -163,7 +170,9 @@ def _process(
 
 
 def find_duplicates(
-    con: duckdb.DuckDBPyConnection, articles: Sequence[Article]
+    con: duckdb.DuckDBPyConnection,
+    articles: Sequence[Article],
+    known: Mapping[str, Fingerprint] | None = None,
 ) -> tuple[list[Article], list[tuple[str, tuple[int, ...]]]]:
     """Exact, then near duplicates against everything stored and earlier articles of the batch.
 
@@ -172,7 +181,12 @@ def find_duplicates(
     marked = mark_duplicates(
         articles, store.originals_by_hash(con, [a.content_hash for a in articles])
     )
-    prints = {a.article_id: fingerprint(a.text) for a in marked if a.duplicate_of is None}
+    known = known or {}
+    prints = {
+        a.article_id: known.get(a.article_id) or fingerprint(a.text)
+        for a in marked
+        if a.duplicate_of is None
+    }
     candidates = store.near_candidates(con, {k: fp.band_keys for k, fp in prints.items()})
     stored = store.texts_and_originals(con, {c for cs in candidates.values() for c in cs})
     marked = mark_near_duplicates(
@@ -554,10 +568,18 @@ def store_entries(
     logger = get_run_logger()
     pool = _pool_for(len(entries))
     found: set[str] = set()
+    batches = list(_chunks(entries, BATCH_SIZE))
+    # The next batch is fetched (I/O, in a thread) while this one is extracted (CPU, in the
+    # pool): fetching costs almost nothing on top of extraction.
+    upcoming = fetch_pages.submit(settings, batches[0]) if batches else None
     try:
-        for batch in _chunks(entries, BATCH_SIZE):
+        for n, batch in enumerate(batches):
             started = time.monotonic()
-            pages = fetch_pages(settings, batch)
+            assert upcoming is not None
+            pages = upcoming.result()
+            upcoming = (
+                fetch_pages.submit(settings, batches[n + 1]) if n + 1 < len(batches) else None
+            )
             result = extract_and_store(con, batch, pages, pool, run_id, rules)
             dups = sum(a.duplicate_of is not None for a in result.articles)
             summary.pages_fetched += sum(p.ok for p in pages)

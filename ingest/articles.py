@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ingest.countries import detect_countries
@@ -44,11 +44,30 @@ def build_article(
     )
 
 
-def tag_countries(articles: Sequence[Article]) -> list[CountryMention]:
-    """Country mentions of the originals; duplicates get none (their original has them)."""
+def tag_countries(
+    articles: Sequence[Article],
+    known: Mapping[str, Sequence[tuple[str, str, int, int, str]]] | None = None,
+) -> list[CountryMention]:
+    """Country mentions of the originals; duplicates get none (their original has them).
+
+    ``known`` holds counts the extraction worker already found, by article id.
+    """
     mentions = []
     for article in articles:
         if article.duplicate_of is not None:
+            continue
+        if known is not None and article.article_id in known:
+            for code, name, count, offset, snippet in known[article.article_id]:
+                mentions.append(
+                    CountryMention(
+                        article_id=article.article_id,
+                        country_code=code,
+                        country_name=name,
+                        mentions=count,
+                        first_offset=offset,
+                        snippet=snippet,
+                    )
+                )
             continue
         for c in detect_countries(article.text):
             mentions.append(

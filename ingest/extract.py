@@ -127,10 +127,29 @@ def extraction_pool(workers: int) -> Executor:
     )
 
 
+def analyze_page(page: FetchResult) -> ExtractedPage | str:
+    """Extraction plus the per-article CPU work that follows it (signatures, countries), so a
+    process pool runs all of it in parallel."""
+    from ingest.countries import detect_countries
+    from ingest.dedupe import fingerprint
+
+    result = extract_page(page)
+    if isinstance(result, str):
+        return result
+    fp = fingerprint(result.text)
+    counts = tuple(
+        (c.code, c.name, c.mentions, c.first_offset, c.snippet)
+        for c in detect_countries(result.text)
+    )
+    return result.model_copy(
+        update={"band_keys": fp.band_keys, "shingles": fp.shingles, "countries": counts}
+    )
+
+
 def extract_many(
     pages: Sequence[FetchResult], pool: Executor | None = None
 ) -> list[ExtractedPage | str]:
     """Extract pages in order; in the pool when one is given and the batch is worth it."""
     if pool is None or len(pages) < 2:
-        return [extract_page(p) for p in pages]
-    return list(pool.map(extract_page, pages, chunksize=2))
+        return [analyze_page(p) for p in pages]
+    return list(pool.map(analyze_page, pages, chunksize=2))

@@ -112,6 +112,11 @@ class ExtractedPage(Record):
     site_name: str | None = None
     language: str | None = None
     text: str
+    # Filled by the extraction worker so this CPU work runs in parallel too (see
+    # ingest.extract.analyze_page): near-duplicate band keys and shingles, country counts.
+    band_keys: tuple[int, ...] = ()
+    shingles: frozenset[int] = frozenset()
+    countries: tuple[tuple[str, str, int, int, str], ...] = ()
 
 
 class Article(Record):
