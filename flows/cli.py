@@ -72,6 +72,25 @@ EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
 
 
+class CliError(Exception):
+    """Ends a command with a message on stderr and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _open(db: Path, read_only: bool = False) -> Any:
+    """The warehouse, or a clear error naming what is wrong with it."""
+    from ingest.errors import NewsdeskError
+    from warehouse.db import connect
+
+    try:
+        return connect(db, read_only=read_only)
+    except NewsdeskError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _run_flow(settings: Any) -> int:
     from warehouse.lock import RunLocked, run_lock
 
@@ -188,14 +207,8 @@ def _format(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> 
 def _print_query(db: Path, sql: str, fmt: str) -> int:
     import duckdb
 
-    from ingest.errors import NewsdeskError
-    from warehouse.db import connect
 
-    try:
-        con = connect(db, read_only=True)
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return 2
+    con = _open(db, read_only=True)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description or []]
@@ -214,15 +227,9 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from ingest.errors import NewsdeskError
-    from warehouse.db import connect
     from warehouse.store import feed_health
 
-    try:
-        con = connect(_settings(args).db, read_only=True)
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return 2
+    con = _open(_settings(args).db, read_only=True)
     try:
         columns, rows = feed_health(con)
     finally:
@@ -232,15 +239,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ingest.errors import NewsdeskError
-    from warehouse.db import connect
     from warehouse.store import feeds_needing_attention, recent_runs
 
-    try:
-        con = connect(_settings(args).db, read_only=True)
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    con = _open(_settings(args).db, read_only=True)
     try:
         runs = recent_runs(con, args.runs)
         feeds = feeds_needing_attention(con)
@@ -258,8 +259,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from ingest.errors import NewsdeskError
-    from warehouse.db import connect
     from warehouse.export import export_parquet
 
     try:
@@ -271,11 +270,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"newsdesk: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        con = connect(_settings(args).db, read_only=True)
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    con = _open(_settings(args).db, read_only=True)
     try:
         written = export_parquet(con, Path(args.out), since)
     finally:
@@ -415,15 +410,9 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_dedupe_index(args: argparse.Namespace) -> int:
-    from ingest.errors import NewsdeskError
-    from warehouse.db import connect
     from warehouse.store import index_stats
 
-    try:
-        con = connect(_settings(args).db)
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return 2
+    con = _open(_settings(args).db)
     from flows.nightly import backfill_index
 
     try:
@@ -641,7 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return exc.code
 
 
 if __name__ == "__main__":

@@ -669,32 +669,16 @@ def _reextract(
             summary.articles_stored += result.stored
             summary.duplicates += sum(a.duplicate_of is not None for a in result.articles)
             found.update(m.country_code for m in result.mentions)
-        summary.countries_found = len(found)
-        new = con.execute(
-            "SELECT country_code FROM alerts WHERE run_id = ? ORDER BY 1", [run_id]
-        ).fetchall()
-        summary.new_countries = [r[0] for r in new]
-        summary.alerts_raised = len(new)
-        deliver_alerts(settings, con, run_id)
         logger.info(
             "archive: %d pages, %.1f KB stored per page (%.1f KB raw)",
             pages,
             stored_bytes / max(pages, 1) / 1024,
             raw / max(pages, 1) / 1024,
         )
-        summary.seconds = round(time.monotonic() - started, 2)
-        store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
-        con.execute("CHECKPOINT")
+        finish(con, settings, run_id, summary, started, found)
         return summary
     except BaseException as exc:
-        store.finish_run(
-            con,
-            run_id,
-            datetime.now(UTC),
-            "failed",
-            summary.counts(),
-            f"{exc.__class__.__name__}: {exc}",
-        )
+        fail(con, run_id, summary, exc)
         raise
     finally:
         if pool is not None:

@@ -346,47 +346,42 @@ RUN_COUNT_COLUMNS = (
 )
 
 
+ALERT_COLUMNS = "alert_id, country_code, country_name, article_id, raised_at, run_id"
+
+
+def _alerts(rows: Iterable[Sequence[Any]]) -> list[Alert]:
+    return [
+        Alert(
+            alert_id=r[0],
+            country_code=r[1],
+            country_name=r[2],
+            article_id=r[3],
+            raised_at=r[4],
+            run_id=r[5],
+        )
+        for r in rows
+    ]
+
+
 def undelivered_alerts(
     con: duckdb.DuckDBPyConnection, without_channels: bool = False
 ) -> list[Alert]:
     """Alerts not delivered yet (``without_channels``: those no channel was assigned)."""
     rows = con.execute(
-        "SELECT alert_id, country_code, country_name, article_id, raised_at, run_id "
-        "FROM alerts a WHERE delivered_at IS NULL AND (NOT ? OR NOT EXISTS "
+        f"SELECT {ALERT_COLUMNS} FROM alerts a WHERE delivered_at IS NULL AND (NOT ? OR NOT EXISTS "
         "(SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.alert_id)) "
         "ORDER BY raised_at, country_code",
         [without_channels],
     ).fetchall()
-    return [
-        Alert(
-            alert_id=r[0],
-            country_code=r[1],
-            country_name=r[2],
-            article_id=r[3],
-            raised_at=r[4],
-            run_id=r[5],
-        )
-        for r in rows
-    ]
+    return _alerts(rows)
 
 
 def run_alerts(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Alert]:
     rows = con.execute(
-        "SELECT alert_id, country_code, country_name, article_id, raised_at, run_id "
-        "FROM alerts WHERE run_id = ? ORDER BY country_code",
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE run_id = ? ORDER BY country_code",
         [run_id],
     ).fetchall()
-    return [
-        Alert(
-            alert_id=r[0],
-            country_code=r[1],
-            country_name=r[2],
-            article_id=r[3],
-            raised_at=r[4],
-            run_id=r[5],
-        )
-        for r in rows
-    ]
+    return _alerts(rows)
 
 
 def mark_delivered(
@@ -720,16 +715,7 @@ def pending_deliveries(
     ).fetchall()
     out: dict[str, list[Alert]] = {}
     for r in rows:
-        out.setdefault(r[0], []).append(
-            Alert(
-                alert_id=r[1],
-                country_code=r[2],
-                country_name=r[3],
-                article_id=r[4],
-                raised_at=r[5],
-                run_id=r[6],
-            )
-        )
+        out.setdefault(r[0], []).extend(_alerts([r[1:]]))
     return out
 
 
