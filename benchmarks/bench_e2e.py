@@ -151,6 +151,7 @@ def report(r: dict[str, Any]) -> list[str]:
     if "skipped" in r:
         return ["## End to end on real pages (issue 7)", "", f"Skipped: {r['skipped']}."]
     e2e, mem = r["e2e"], r["memory"]
+    scaled = mem["wall_s"] / (r["floor_s"] * mem["pages"] / r["pages"])
     return [
         "## End to end on real pages (issue 7)",
         "",
@@ -165,13 +166,23 @@ def report(r: dict[str, Any]) -> list[str]:
         f"| nightly flow, wall time (Prefect start-up excluded) | {e2e['wall_s']:.2f} s "
         f"({e2e['pages'] / e2e['wall_s']:.1f} pages/s) | |",
         f"| ratio pipeline / floor | **{r['ratio']:.2f}** | ≤ 1.15 |",
+        f"| at {mem['pages']:,} pages: wall time, and ratio to the floor scaled by page count | "
+        f"{mem['wall_s']:.1f} s, **{scaled:.2f}** | ≤ 1.15 |",
         f"| Prefect's fixed start-up (ephemeral server + empty flow), apart | "
         f"{e2e['prefect_startup_s']:.1f} s | |",
         f"| pages stored / failed | {e2e['stored']} / {e2e['failed']} | |",
-        f"| peak RSS at {mem['pages']:,} pages: flow process / largest extraction worker | "
+        f"| peak RSS at {mem['pages']:,} pages: flow process / largest child (the loopback "
+        "site holding every page, the Prefect server, extraction workers) | "
         f"{mem['peak_rss_mb']:.0f} MB / {mem['children_peak_rss_mb']:.0f} MB | < 1 GiB |",
         f"| peak RSS at {e2e['pages']} pages (same processes) | {e2e['peak_rss_mb']:.0f} MB / "
         f"{e2e['children_peak_rss_mb']:.0f} MB | sublinear |",
+        "",
+        "Where the gap to the floor goes: fixed costs that a 300-page run cannot amortize (the "
+        "process pool's start, each worker importing trafilatura and building the country "
+        "automaton, the first batch's fetch), then per-batch work in the flow process that does "
+        "not overlap extraction yet: the near-duplicate index lookups, the bulk insert and "
+        "zstd compression of the archive. Signatures and country detection already run in the "
+        "extraction workers, and fetching overlaps extraction.",
     ]
 
 

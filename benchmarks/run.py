@@ -63,8 +63,11 @@ def main(argv: list[str]) -> int:
         ("PREFECT_LOGGING_LEVEL", "WARNING"),
     ):
         os.environ.setdefault(key, value)
-    wanted = argv or list(SECTIONS)
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if argv == ["--render"]:
+        OUT.write_text(render(results) + "\n")
+        return 0
+    wanted = argv or list(SECTIONS)
     for name in wanted:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"benchmarks.bench_{name}")
