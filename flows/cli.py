@@ -207,7 +207,6 @@ def _format(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> 
 def _print_query(db: Path, sql: str, fmt: str) -> int:
     import duckdb
 
-
     con = _open(db, read_only=True)
     try:
         cur = con.execute(sql)
