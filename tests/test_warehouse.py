@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -6,7 +6,7 @@ import pytest
 from conftest import table_counts
 
 from ingest.errors import WarehouseError
-from ingest.models import Alert, Article, CountryMention
+from ingest.models import Alert, Article, CountryMention, FeedSpec
 from warehouse import store
 from warehouse.db import connect, migrations, schema_version
 
@@ -138,3 +138,52 @@ def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
         connect(not_a_db)
     with pytest.raises(WarehouseError, match="not found"):
         connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_analyst_views(db: duckdb.DuckDBPyConnection) -> None:
+    now = datetime.now(UTC)
+    fresh = article(1).model_copy(update={"fetched_at": now, "published_at": NOW})
+    old = article(2).model_copy(update={"fetched_at": now - timedelta(days=3)})
+    copy = article(3, dup="a1").model_copy(update={"fetched_at": now})
+    mentions = [
+        CountryMention(
+            article_id="a1",
+            country_code="KE",
+            country_name="Kenya",
+            mentions=3,
+            first_offset=0,
+            snippet="Kenya signed",
+        ),
+        CountryMention(
+            article_id="a2",
+            country_code="KE",
+            country_name="Kenya",
+            mentions=1,
+            first_offset=0,
+            snippet="Kenya",
+        ),
+    ]
+    alert = Alert(
+        alert_id="k",
+        country_code="KE",
+        country_name="Kenya",
+        article_id="a1",
+        raised_at=now,
+        run_id="r1",
+    )
+    store.store_batch(db, [fresh, old, copy], mentions, [alert])
+    assert db.execute("SELECT article_id FROM articles_last_day").fetchall() == [("a1",)]
+    assert sorted(db.execute("SELECT article_id FROM articles_last_week").fetchall()) == [
+        ("a1",),
+        ("a2",),
+    ]
+    daily = db.execute(
+        "SELECT day, country_code, articles, mentions FROM country_mentions_daily ORDER BY day"
+    ).fetchall()
+    assert [(r[1], r[2], r[3]) for r in daily] == [("KE", 1, 1), ("KE", 1, 3)]
+    assert daily[1][0] == NOW.date()
+    assert db.execute(
+        "SELECT country_code, first_title, first_snippet FROM new_countries"
+    ).fetchall() == [("KE", "T1", "Kenya signed")]
+    store.register_feeds(db, [FeedSpec(url="https://f/rss", name="F")])
+    assert db.execute("SELECT name, needs_attention FROM feed_health").fetchall() == [("F", False)]
