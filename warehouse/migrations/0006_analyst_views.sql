@@ -34,5 +34,5 @@ LEFT JOIN country_mentions m ON m.article_id = al.article_id
 CREATE VIEW feed_health AS
 SELECT name, feed_url, last_status, last_http_status, last_error, last_fetched_at,
        last_success_at, consecutive_failures, next_fetch_after, entries_seen, last_entries_new,
-       consecutive_failures > 0 OR last_status = 'error' AS needs_attention
+       consecutive_failures > 0 OR coalesce(last_status = 'error', false) AS needs_attention
 FROM feeds;
