@@ -363,6 +363,28 @@ def _backup_or_restore(args: argparse.Namespace, restore: bool) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from warehouse.search import search
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+        except ValueError:
+            raise CliError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
+    con = _open(_settings(args).db, read_only=True)
+    try:
+        columns, rows, notice = search(con, args.terms, since, args.country, args.limit)
+    finally:
+        con.close()
+    if notice:
+        print(f"newsdesk: {notice}", file=sys.stderr)
+    print(_format(columns, rows, args.format))
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -580,6 +602,20 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("folder", help="backup folder")
         db_arg(cmd)
         cmd.set_defaults(func=func)
+
+    search_cmd = sub.add_parser(
+        "search",
+        help="full-text search over stored originals",
+        description="Search the stored originals: BM25 ranking through DuckDB's fts extension "
+        "when it is installed, otherwise a substring match ranked by term counts.",
+    )
+    search_cmd.add_argument("terms", help="words to look for (all must occur)")
+    search_cmd.add_argument("--since", help="only articles fetched on or after YYYY-MM-DD")
+    search_cmd.add_argument("--country", help="only articles mentioning this ISO code")
+    search_cmd.add_argument("--limit", type=int, default=20)
+    search_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    db_arg(search_cmd)
+    search_cmd.set_defaults(func=cmd_search)
 
     reext = sub.add_parser(
         "reextract",

@@ -52,6 +52,7 @@ from ingest.settings import Settings
 from warehouse import store
 from warehouse.db import connect
 from warehouse.lock import note_run, run_lock
+from warehouse.search import build_fts_index
 
 # Pages are fetched, extracted and stored in batches: memory stays bounded and a crash loses at
 # most one batch of work, while the per-batch overhead stays small next to the extraction.
@@ -617,6 +618,10 @@ def finish(
     summary.new_countries = [r[0] for r in new]
     summary.alerts_raised = len(new)
     deliver_alerts(settings, con, run_id)
+    if summary.articles_stored or summary.revisions:
+        reason = build_fts_index(con)
+        if reason:
+            get_run_logger().info("full-text index not built: %s", reason)
     summary.seconds = round(time.monotonic() - started, 2)
     store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
     con.execute("CHECKPOINT")

@@ -1,0 +1,74 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.cli import main
+from ingest.models import Article, CountryMention
+from warehouse import store
+from warehouse.db import connect
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def populate(db: Path) -> None:
+    con = connect(db)
+    texts = {
+        "a": "The harbour railway to Kenya opens. The railway carries containers.",
+        "b": "A railway strike in the harbour town ended.",
+        "c": "Copper prices rose; the harbour was quiet.",
+        "d": "The railway copy.",
+    }
+    arts = [
+        Article(
+            article_id=k,
+            source="feed",
+            url=f"https://x/{k}",
+            canonical_url=f"https://x/{k}",
+            title=f"Story {k}",
+            fetched_at=NOW,
+            text=t,
+            content_hash=k,
+            duplicate_of="a" if k == "d" else None,
+        )
+        for k, t in texts.items()
+    ]
+    store.store_batch(
+        con,
+        arts,
+        [
+            CountryMention(
+                article_id="a",
+                country_code="KE",
+                country_name="Kenya",
+                mentions=1,
+                first_offset=20,
+                snippet="",
+            )
+        ],
+        [],
+    )
+    con.close()
+
+
+def test_search_falls_back_to_ranked_substrings(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "w.duckdb"
+    populate(db)
+    assert main(["search", "railway harbour", "--db", str(db), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    rows = [line.split(",")[0] for line in captured.out.splitlines()[1:]]
+    assert rows == ["a", "b"]
+    if "using substring search" in captured.err:
+        assert captured.err.count("\n") == 1
+    assert main(["search", "railway", "--country", "ke", "--db", str(db), "--format", "csv"]) == 0
+    assert [ln.split(",")[0] for ln in capsys.readouterr().out.splitlines()[1:]] == ["a"]
+    assert main(["search", "railway", "--since", "2027-01-01", "--db", str(db)]) == 0
+    assert "(0 rows)" in capsys.readouterr().out
+
+
+def test_search_terms_are_parameters_not_sql(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "w.duckdb"
+    populate(db)
+    assert main(["search", "x') OR 1=1; DROP TABLE articles; --", "--db", str(db)]) == 0
+    assert "(0 rows)" in capsys.readouterr().out
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM articles").fetchone() == (4,)
+    con.close()

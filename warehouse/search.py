@@ -1,0 +1,94 @@
+"""Full-text search over stored originals: BM25 through DuckDB's fts extension when it is
+available and indexed, otherwise a plain substring match ranked by how often the terms occur.
+
+Terms and filters are always bound as query parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+FTS_SCHEMA = "fts_main_articles"
+
+
+def fts_ready(con: duckdb.DuckDBPyConnection) -> str | None:
+    """None when BM25 search can run, else why not (one line for the user)."""
+    try:
+        con.execute("LOAD fts")
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        return f"full-text extension unavailable ({first[:120]}); using substring search"
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [FTS_SCHEMA]
+    ).fetchone()
+    if not exists or not exists[0]:
+        return "no full-text index yet (built by the next run); using substring search"
+    return None
+
+
+def build_fts_index(con: duckdb.DuckDBPyConnection) -> str | None:
+    """(Re)build the BM25 index after a run; returns why not when the extension is missing."""
+    try:
+        con.execute("LOAD fts")
+        con.execute(
+            "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', overwrite = 1)"
+        )
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def search(
+    con: duckdb.DuckDBPyConnection,
+    terms: str,
+    since: datetime | None = None,
+    country: str | None = None,
+    limit: int = 20,
+) -> tuple[list[str], list[tuple[Any, ...]], str | None]:
+    """(columns, rows, notice): originals matching the terms, best first."""
+    words = [w for w in terms.split() if w]
+    if not words:
+        return ["article_id", "score", "published_at", "site_name", "title", "url"], [], None
+    notice = fts_ready(con)
+    filters = (
+        "a.source = 'feed' AND a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
+        " AND (? IS NULL OR EXISTS (SELECT 1 FROM country_mentions m WHERE "
+        "m.article_id = a.article_id AND m.country_code = upper(?)))"
+    )
+    params: list[Any] = [since, since, country, country]
+    if notice is None:
+        sql = (
+            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?)"
+            " AS score, a.published_at, a.site_name, a.title, a.url FROM articles a"
+            f" WHERE {filters}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?"
+        )
+        cur = con.execute(sql, [terms, *params, limit])
+    else:
+        conditions = " AND ".join(
+            "(lower(a.text) LIKE '%' || lower(?) || '%' OR lower(coalesce(a.title, '')) LIKE "
+            "'%' || lower(?) || '%')"
+            for _ in words
+        )
+        occurrences = " + ".join(
+            "(length(a.text) - length(replace(lower(a.text), lower(?), ''))) / length(?)"
+            for _ in words
+        )
+        sql = (
+            f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name,"
+            f" a.title, a.url FROM articles a WHERE {filters} AND {conditions}"
+            " ORDER BY score DESC, a.published_at DESC LIMIT ?"
+        )
+        cur = con.execute(
+            sql,
+            [
+                *[x for w in words for x in (w, w)],
+                *params,
+                *[x for w in words for x in (w, w)],
+                limit,
+            ],
+        )
+    columns = [d[0] for d in cur.description or []]
+    return columns, cur.fetchall(), notice
