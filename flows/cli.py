@@ -81,14 +81,21 @@ class CliError(Exception):
 
 
 def _open(db: Path, read_only: bool = False) -> Any:
-    """The warehouse, or a clear error naming what is wrong with it."""
+    """The warehouse, or a clear error naming what is wrong with it. Readers get the last
+    completed run's snapshot while a run holds the file (with a notice on stderr)."""
     from ingest.errors import NewsdeskError
     from warehouse.db import connect
+    from warehouse.snapshot import connect_reader
 
     try:
-        return connect(db, read_only=read_only)
+        if not read_only:
+            return connect(db)
+        con, notice = connect_reader(Path(db))
     except NewsdeskError as exc:
         raise CliError(str(exc)) from None
+    if notice:
+        print(f"newsdesk: {notice}", file=sys.stderr)
+    return con
 
 
 def _run_flow(settings: Any) -> int:

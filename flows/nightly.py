@@ -49,7 +49,7 @@ from ingest.models import (
 )
 from ingest.seeds import load_seeds
 from ingest.settings import Settings
-from warehouse import store
+from warehouse import snapshot, store
 from warehouse.db import connect
 from warehouse.lock import note_run, run_lock
 from warehouse.search import build_fts_index
@@ -625,6 +625,7 @@ def finish(
     summary.seconds = round(time.monotonic() - started, 2)
     store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
     con.execute("CHECKPOINT")
+    snapshot.publish(settings.db)
 
 
 def fail(

@@ -66,3 +66,75 @@ def prefect_server() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())
+
+
+class Background:
+    """A command started when the session starts, checked by its test later: the slowest
+    end-to-end commands (each starts its own Prefect server) overlap the rest of the suite."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        import subprocess
+
+        self.cwd = cwd
+        self.proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def result(self, timeout: float = 240) -> tuple[int, str, str]:
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, err
+
+
+BACKGROUND: dict[str, Background] = {}
+BACKGROUND_TESTS = {
+    "test_demo_command_in_ephemeral_mode_has_clean_logs": "demo",
+    "test_serve_check_starts_a_local_server_registers_and_stops": "serve",
+}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Start the background commands of the selected tests as soon as collection ends."""
+    import sys
+
+    wanted = {BACKGROUND_TESTS[i.name] for i in items if i.name in BACKGROUND_TESTS}
+    base = Path(tempfile.mkdtemp(prefix="newsdesk-bg-"))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSDESK_"))}
+    if "demo" in wanted:
+        home = base / "demo"
+        home.mkdir()
+        BACKGROUND["demo"] = Background(
+            [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "demo",
+                "--db",
+                str(home / "demo.duckdb"),
+                "--port",
+                str(_free_port()),
+            ],
+            home,
+            {**clean, "PREFECT_HOME": str(home / "prefect-home")},
+        )
+    if "serve" in wanted:
+        home = base / "serve"
+        home.mkdir()
+        BACKGROUND["serve"] = Background(
+            [sys.executable, "-m", "flows.cli", "serve", "--check"],
+            ROOT,
+            {**clean, "PREFECT_HOME": str(home / "prefect-home")},
+        )
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    for job in BACKGROUND.values():
+        if job.proc.poll() is None:
+            job.proc.kill()

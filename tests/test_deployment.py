@@ -52,23 +52,17 @@ def test_schedule_runs_nightly_at_two_utc() -> None:
     ]
 
 
-def test_serve_check_starts_a_local_server_registers_and_stops(tmp_path) -> None:
+def test_serve_check_starts_a_local_server_registers_and_stops() -> None:
     """`newsdesk serve --check`: a real `prefect server start` child, the deployment
-    registered with its schedule, and the server gone afterwards."""
-    import os
+    registered with its schedule, and the server gone afterwards (started at collection by
+    conftest so that it overlaps the rest of the suite)."""
     import subprocess
-    import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "serve", "--check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    from conftest import BACKGROUND
+
+    code, stdout, stderr = BACKGROUND["serve"].result()
+
+    proc = subprocess.CompletedProcess([], code, stdout, stderr)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "started a local Prefect server at http://127.0.0.1:" in proc.stdout
     assert "deployment nightly registered" in proc.stdout

@@ -15,6 +15,7 @@ import duckdb
 
 from ingest.errors import WarehouseError
 from warehouse.db import connect, schema_version
+from warehouse.snapshot import publish
 
 
 def backup(db: Path, folder: Path) -> dict[str, int]:
@@ -56,6 +57,7 @@ def restore(folder: Path, db: Path) -> dict[str, int]:
         shutil.copy2(db, db.with_name(db.name + ".before-restore"))
     os.replace(staging, db)
     db.with_name(db.name + ".wal").unlink(missing_ok=True)
+    publish(db)
     return counts
 
 

@@ -8,6 +8,7 @@ schema, never half of one.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,6 +64,22 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return current
 
 
+# A writer waits this long for a reader that has the file open (an analyst's query on the live
+# file) before it reports the warehouse as busy.
+WRITER_WAIT_S = 15.0
+
+
+def _open_retrying(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + (0 if read_only else WRITER_WAIT_S)
+    while True:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and for writers, migrate) the warehouse; ``WarehouseError`` says what is wrong."""
     target = str(path)
@@ -71,7 +88,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(target, read_only=read_only)
+        con = _open_retrying(target, read_only)
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():

@@ -1,0 +1,69 @@
+"""Reading while the night runs: a reader process never fails and never sees half a batch."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS
+
+from flows.cli import main
+from flows.demo import Site
+
+
+@pytest.mark.integration
+def test_queries_during_a_run_read_the_last_snapshot(
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
+) -> None:
+    from flows.nightly import nightly
+
+    db = tmp_path / "w.duckdb"
+    harbor = tmp_path / "harbor.toml"
+    harbor.write_text(f'[[feeds]]\nurl = "{demo_site.url}/harbor/rss.xml"\nname = "Harbor"\n')
+    nightly(
+        feeds_file=str(harbor), db_path=str(db), seeds_dir=str(SEEDS), allow_hosts=["127.0.0.1"]
+    )
+    both = tmp_path / "both.toml"
+    both.write_text(
+        harbor.read_text()
+        + f'[[feeds]]\nurl = "{demo_site.url}/courier/atom.xml"\nname = "Courier"\n'
+    )
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_PER_HOST_DELAY": "0.6"}
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            "--feeds",
+            str(both),
+            "--db",
+            str(db),
+            "--seeds",
+            str(SEEDS),
+            "--allow-host",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    sql = "select count(*) from articles where source = 'feed'"
+    codes, counts, from_snapshot = [], set(), 0
+    while run.poll() is None:
+        code = main(["query", "--db", str(db), "--format", "csv", sql])
+        out = capsys.readouterr()
+        codes.append(code)
+        if code == 0:
+            counts.add(int(out.out.splitlines()[1]))
+        from_snapshot += "reading the snapshot" in out.err
+    output = run.communicate()[0]
+    assert run.returncode == 0, output
+    assert codes and set(codes) == {0}
+    assert from_snapshot > 0
+    assert counts <= {4, 7}
+    assert main(["query", "--db", str(db), "--format", "csv", sql]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "7"

@@ -1,0 +1,67 @@
+"""Reading while the night runs.
+
+DuckDB lets no other process open a file while a writer has it open, not even read-only. So
+every completed run publishes a snapshot — a copy of the checkpointed file, swapped in with one
+atomic rename as ``<db>.snapshot`` — and ``newsdesk query``/``search``/``status`` read it: they
+never wait on a run, never fail with a lock error, never block the next run, and never see a
+half-written batch (the snapshot only ever holds completed runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.errors import WarehouseError
+from warehouse.db import connect
+from warehouse.lock import holder
+
+# A reader retries this long for the writer to finish opening or closing the file (a brief
+# lock) before it falls back to the snapshot.
+BUSY_RETRY_S = 1.0
+
+
+def snapshot_path(db: Path) -> Path:
+    return db.with_name(db.name + ".snapshot")
+
+
+def publish(db: Path) -> Path:
+    """Copy the (checkpointed) warehouse to its snapshot, atomically; the writer holds the
+    file, so nothing changes it during the copy."""
+    target = snapshot_path(db)
+    staging = target.with_name(target.name + ".tmp")
+    shutil.copyfile(db, staging)
+    os.replace(staging, target)
+    return target
+
+
+def connect_reader(db: Path) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """A read-only connection for analysts: the snapshot of the last completed run when there
+    is one (so readers never hold the live file a run needs), else the live file.
+
+    Returns the connection and, while a run is writing, a one-line notice saying what is read.
+    """
+    snap = snapshot_path(db)
+    if snap.is_file():
+        notice = None
+        info = holder(db)
+        if info and not info.get("released"):
+            taken = datetime.fromtimestamp(snap.stat().st_mtime, tz=UTC)
+            notice = (
+                f"a run is writing {db.name}; reading the snapshot of the last completed "
+                f"run ({taken:%Y-%m-%d %H:%M} UTC)"
+            )
+        return connect(snap, read_only=True), notice
+    deadline = time.monotonic() + BUSY_RETRY_S
+    while True:
+        try:
+            return connect(db, read_only=True), None
+        except WarehouseError as exc:
+            if "in use" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
