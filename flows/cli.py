@@ -392,6 +392,20 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from warehouse.report import build_report
+
+    if args.days < 1:
+        raise CliError("--days must be at least 1")
+    con = _open(_settings(args).db, read_only=True)
+    try:
+        html_path, png_path = build_report(con, args.days, Path(args.out))
+    finally:
+        con.close()
+    print(f"wrote {html_path} and {png_path}")
+    return 0
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -623,6 +637,18 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
     db_arg(search_cmd)
     search_cmd.set_defaults(func=cmd_search)
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report and a PNG chart",
+        description="Country mentions over the last days (chart), new countries with their "
+        "articles, the most syndicated stories and feed health, as one HTML page that needs "
+        "no network, plus the chart as PNG.",
+    )
+    report.add_argument("--days", type=int, default=14, help="period in days (default 14)")
+    report.add_argument("--out", default="report", help="output folder (default ./report)")
+    db_arg(report)
+    report.set_defaults(func=cmd_report)
 
     reext = sub.add_parser(
         "reextract",

@@ -1,0 +1,75 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.cli import main
+from ingest.models import Alert, Article, CountryMention
+from warehouse import store
+from warehouse.db import connect
+
+
+def test_report_renders_html_and_png_from_a_warehouse(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    today = datetime.now(UTC)
+    arts = [
+        Article(
+            article_id=f"a{i}",
+            source="feed",
+            url=f"https://news.example/{i}",
+            canonical_url=f"https://news.example/{i}",
+            title=f"Rail deal {i}",
+            site_name="Harbor Daily",
+            fetched_at=today,
+            published_at=today,
+            text="Kenya and Tanzania signed.",
+            content_hash=f"h{i}",
+        )
+        for i in range(3)
+    ]
+    copy = Article(
+        article_id="c",
+        source="feed",
+        url="https://other.example/c",
+        canonical_url="https://other.example/c",
+        site_name="Evening Courier",
+        fetched_at=today,
+        text="Kenya and Tanzania signed.",
+        content_hash="h0",
+        duplicate_of="a0",
+        similarity=1.0,
+        dup_method="exact",
+    )
+    mentions = [
+        CountryMention(
+            article_id=f"a{i}",
+            country_code=c,
+            country_name=n,
+            mentions=1,
+            first_offset=0,
+            snippet=f"{n} signed",
+        )
+        for i in range(3)
+        for c, n in (("KE", "Kenya"), ("TZ", "Tanzania"))
+    ]
+    alert = Alert(
+        alert_id="k",
+        country_code="KE",
+        country_name="Kenya",
+        article_id="a0",
+        raised_at=today,
+        run_id="r",
+    )
+    store.store_batch(con, [*arts, copy], mentions, [alert])
+    con.close()
+    out = tmp_path / "report"
+    assert main(["report", "--days", "7", "--out", str(out), "--db", str(db)]) == 0
+    assert "report.html" in capsys.readouterr().out
+    page = (out / "report.html").read_text()
+    png = (out / "countries.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert "data:image/png;base64," in page
+    assert "<b>Kenya</b> (KE)" in page and "Rail deal 0" in page
+    assert "Most mentioned: Kenya (3), Tanzania (3)" in page
+    assert "Evening Courier" in page
+    assert "<script" not in page and "<link" not in page and 'src="http' not in page
+    assert f"to {today:%Y-%m-%d}" in page
