@@ -29,6 +29,26 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 
 
+def run_command(feeds: Path, db: Path) -> list[str]:
+    """`newsdesk run` on the demo seeds, as a second process runs it."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--feeds",
+        str(feeds),
+        "--db",
+        str(db),
+        "--seeds",
+        str(SEEDS),
+        "--allow-host",
+        "127.0.0.1",
+    ]
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, *tables: str) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 

@@ -3,7 +3,6 @@
 import os
 import signal
 import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, run_command
 from loopback import serve
 from pytest_httpserver import HTTPServer
 
@@ -165,20 +164,7 @@ def test_killed_between_storing_and_sending_delivers_once_on_rerun(
         url = base.replace("http://", "json://") + "/hook"
         env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_ALERT_URLS": url}
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "run",
-                "--feeds",
-                str(feeds),
-                "--db",
-                str(db),
-                "--seeds",
-                str(SEEDS),
-                "--allow-host",
-                "127.0.0.1",
-            ],
+            run_command(feeds, db),
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

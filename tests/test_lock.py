@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, run_command
 
 from flows.demo import Site, write_feed_list
 from warehouse.lock import RunLocked, holder, lock_path, run_lock
@@ -69,20 +69,7 @@ def test_two_runs_at_once_store_one_run(
     feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
     db = tmp_path / "w.duckdb"
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
-    cmd = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "run",
-        "--feeds",
-        str(feeds),
-        "--db",
-        str(db),
-        "--seeds",
-        str(SEEDS),
-        "--allow-host",
-        "127.0.0.1",
-    ]
+    cmd = run_command(feeds, db)
     child = hold_in_child(db)
     first = subprocess.Popen(
         cmd,

@@ -2,11 +2,10 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, run_command
 
 from flows.cli import main
 from flows.demo import Site
@@ -31,20 +30,7 @@ def test_queries_during_a_run_read_the_last_snapshot(
     )
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_PER_HOST_DELAY": "0.6"}
     run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "run",
-            "--feeds",
-            str(both),
-            "--db",
-            str(db),
-            "--seeds",
-            str(SEEDS),
-            "--allow-host",
-            "127.0.0.1",
-        ],
+        run_command(both, db),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
