@@ -91,7 +91,7 @@ def report(r: dict[str, Any]) -> list[str]:
         f"| country detection, articles of 5 KB, one core | **{r['countries_per_s']:,.0f} "
         "articles/s** | ≥ 3,000/s |",
         f"| reader snapshot published after a run ({r.get('snapshot_mb', 0):.0f} MB warehouse) "
-        f"| {r.get('snapshot_s', 0):.2f} s | (reading while the night runs) |",
+        f"| {r.get('snapshot_s', 0) * 1000:.1f} ms | (reading while the night runs) |",
     ]
 
 
