@@ -31,7 +31,8 @@ def _texts() -> tuple[list[str], list[str]]:
 
 
 def _one(size: int, conn: Any) -> None:
-    from ingest.dedupe import fingerprint, mark_near_duplicates, shingle_set
+    from flows.nightly import find_duplicates
+    from ingest.dedupe import fingerprint
     from ingest.models import Article
     from warehouse import store
     from warehouse.db import connect
@@ -94,15 +95,7 @@ def _one(size: int, conn: Any) -> None:
         times = []
         for _ in range(REPEATS):
             started = time.perf_counter()
-            candidates = store.near_candidates(con, {k: fp.band_keys for k, fp in prints.items()})
-            info = store.texts_and_originals(con, {c for cs in candidates.values() for c in cs})
-            marked = mark_near_duplicates(
-                news,
-                prints,
-                candidates,
-                {cid: frozenset(shingle_set(text)) for cid, (text, _) in info.items()},
-                {cid: orig for cid, (_, orig) in info.items()},
-            )
+            marked, _index = find_duplicates(con, news, prints)
             times.append(time.perf_counter() - started)
         found = sum(a.duplicate_of is not None for a in marked)
         con.close()
