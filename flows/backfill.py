@@ -27,7 +27,7 @@ from ingest.settings import Settings
 from ingest.urllist import entries_for, parse_sitemap
 from warehouse import store
 from warehouse.db import connect
-from warehouse.lock import note_run, run_lock
+from warehouse.lock import run_lock
 
 # A sitemap index may point at more sitemaps; two levels cover news sites' usual layout
 # (index → daily sitemaps) without letting a hostile index fan out forever.
@@ -77,7 +77,6 @@ def ingest_urls(
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     with run_lock(settings.db, run_id, settings.lock_wait):
-        note_run(settings.db, run_id)
         found_urls = list(urls or [])
         if sitemap:
             pages, problems = crawl_sitemap(settings, sitemap)

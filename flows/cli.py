@@ -504,6 +504,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def fetch_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seeds", help="folder of seed *.txt files (env NEWSDESK_SEEDS_DIR)")
+        p.add_argument(
+            "--allow-host",
+            action="append",
+            metavar="HOST",
+            help="allow fetching from this host even on a private or loopback address "
+            "(repeatable; env NEWSDESK_ALLOW_HOSTS)",
+        )
+
     def db_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--db", help="DuckDB warehouse file (env NEWSDESK_DB; default newsdesk.duckdb)"
@@ -518,14 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--feeds", help="feed list, TOML or OPML (env NEWSDESK_FEEDS)")
     db_arg(run)
-    run.add_argument("--seeds", help="folder of seed *.txt files (env NEWSDESK_SEEDS_DIR)")
-    run.add_argument(
-        "--allow-host",
-        action="append",
-        metavar="HOST",
-        help="allow fetching from this host even on a private or loopback "
-        "address (repeatable; env NEWSDESK_ALLOW_HOSTS)",
-    )
+    fetch_args(run)
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -600,13 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("source", nargs="?", help="file with one URL per line; '-' for stdin")
     backfill.add_argument("--sitemap", help="a sitemap or sitemap index URL")
     db_arg(backfill)
-    backfill.add_argument("--seeds", help="folder of seed *.txt files")
-    backfill.add_argument(
-        "--allow-host",
-        action="append",
-        metavar="HOST",
-        help="allow this host on a private or loopback address",
-    )
+    fetch_args(backfill)
     backfill.set_defaults(func=cmd_ingest_urls)
 
     for name, func, text in (

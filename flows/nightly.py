@@ -51,7 +51,7 @@ from ingest.seeds import load_seeds
 from ingest.settings import Settings
 from warehouse import snapshot, store
 from warehouse.db import connect
-from warehouse.lock import note_run, run_lock
+from warehouse.lock import run_lock
 from warehouse.search import build_fts_index
 
 # Pages are fetched, extracted and stored in batches: memory stays bounded and a crash loses at
@@ -471,7 +471,6 @@ def nightly(
     with run_lock(settings.db, run_id, settings.lock_wait) as note:
         if note:
             logger.warning("%s", note)
-        note_run(settings.db, run_id)
         return _nightly(settings, specs, now, run_id)
 
 
@@ -648,7 +647,6 @@ def reextract(db_path: str | None = None, since: datetime | None = None) -> RunS
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     with run_lock(settings.db, run_id, settings.lock_wait):
-        note_run(settings.db, run_id)
         return _reextract(settings, since, now, run_id)
 
 

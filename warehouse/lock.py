@@ -53,10 +53,12 @@ def run_lock(db: Path, run: str, wait: float, poll: float = 0.2) -> Iterator[str
     """Hold the warehouse's lock for one run; waits up to ``wait`` seconds, then raises
     ``RunLocked`` naming the holder. Yields a note when a stale lock was taken over.
 
-    Re-entrant within a process: the CLI takes the lock and the flow it starts does too.
+    Re-entrant within a process: the CLI takes the lock before the run has an id, and the flow
+    it starts takes it again, which names the run in the lock file.
     """
     path = lock_path(Path(db).resolve())
     if path in _HELD:
+        _rename(db, path, run)
         yield None
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,12 +99,8 @@ def run_lock(db: Path, run: str, wait: float, poll: float = 0.2) -> Iterator[str
         os.close(fd)
 
 
-def note_run(db: Path, run: str) -> None:
-    """Name the run in the lock file this process holds (the CLI locks before the run has an
-    id)."""
-    fd = _HELD.get(lock_path(Path(db).resolve()))
-    if fd is None:
-        return
+def _rename(db: Path, path: Path, run: str) -> None:
+    fd = _HELD[path]
     info = holder(db)
     info["run"] = run
     os.ftruncate(fd, 0)
