@@ -381,9 +381,12 @@ def cmd_search(args: argparse.Namespace) -> int:
             since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
         except ValueError:
             raise CliError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
-    con = _open(_settings(args).db, read_only=True)
+    settings = _settings(args)
+    con = _open(settings.db, read_only=True)
     try:
-        columns, rows, notice = search(con, args.terms, since, args.country, args.limit)
+        columns, rows, notice = search(
+            con, args.terms, since, args.country, args.limit, settings.fts_extension or None
+        )
     finally:
         con.close()
     if notice:
@@ -625,7 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
         "search",
         help="full-text search over stored originals",
         description="Search the stored originals: BM25 ranking through DuckDB's fts extension "
-        "when it is installed, otherwise a substring match ranked by term counts.",
+        "(shipped as the duckdb-extension-fts package), otherwise a substring match ranked by "
+        "term counts.",
     )
     search_cmd.add_argument("terms", help="words to look for (all must occur)")
     search_cmd.add_argument("--since", help="only articles fetched on or after YYYY-MM-DD")

@@ -618,7 +618,7 @@ def finish(
     summary.alerts_raised = len(new)
     deliver_alerts(settings, con, run_id)
     if summary.articles_stored or summary.revisions:
-        reason = build_fts_index(con)
+        reason = build_fts_index(con, settings.fts_extension or None)
         if reason:
             get_run_logger().info("full-text index not built: %s", reason)
     summary.seconds = round(time.monotonic() - started, 2)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # An article must mention a new country this often to raise the alert, unless the country
     # is in its title or first paragraph; 1 raises on any mention.
     alert_min_mentions: int = 1
+    # The DuckDB fts extension for BM25 search: a file path or an extension name; empty uses the
+    # copy shipped in the duckdb-extension-fts package (no download at run time).
+    fts_extension: str = ""
 
     @property
     def full_user_agent(self) -> str:

@@ -9,6 +9,7 @@ from pytest_httpserver import HTTPServer
 
 from flows.demo import Site, write_feed_list
 from flows.nightly import nightly
+from warehouse.search import search
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +75,9 @@ def test_demo_site_end_to_end_and_rerun(
         "SELECT count(*) FROM country_mentions cm JOIN articles a "
         "USING (article_id) WHERE a.duplicate_of IS NOT NULL"
     ).fetchone() == (0,)
+    _cols, hits, notice = search(con, "railway Tanzania")
+    assert notice is None  # the run built the BM25 index with the shipped extension
+    assert len(hits) == 1 and "/kenya-tanzania-rail.html" in hits[0][5]
     missing = con.execute(
         "SELECT status, error FROM fetch_log WHERE url LIKE '%winter-timetable%'"
     ).fetchall()

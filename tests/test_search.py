@@ -5,6 +5,7 @@ from flows.cli import main
 from ingest.models import Article, CountryMention
 from warehouse import store
 from warehouse.db import connect
+from warehouse.search import build_fts_index
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -49,15 +50,39 @@ def populate(db: Path) -> None:
     con.close()
 
 
-def test_search_falls_back_to_ranked_substrings(tmp_path: Path, capsys) -> None:
+def test_search_ranks_by_bm25_with_the_shipped_extension(tmp_path: Path, capsys) -> None:
     db = tmp_path / "w.duckdb"
     populate(db)
+    con = connect(db)
+    assert build_fts_index(con) is None
+    con.close()
+    assert main(["search", "railway harbour", "--db", str(db), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = [line.split(",") for line in captured.out.splitlines()[1:]]
+    assert [r[0] for r in rows] == ["a", "b"]
+    assert float(rows[0][1]) > float(rows[1][1]) > 0
+    assert main(["search", "railways", "--db", str(db), "--format", "csv"]) == 0
+    stemmed = [ln.split(",")[0] for ln in capsys.readouterr().out.splitlines()[1:]]
+    assert stemmed == ["a", "b"]
+    assert main(["search", "railway", "--country", "ke", "--db", str(db), "--format", "csv"]) == 0
+    assert [ln.split(",")[0] for ln in capsys.readouterr().out.splitlines()[1:]] == ["a"]
+
+
+def test_search_falls_back_to_ranked_substrings_without_the_extension(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    populate(db)
+    missing = tmp_path / "nowhere" / "fts.duckdb_extension"
+    monkeypatch.setenv("NEWSDESK_FTS_EXTENSION", str(missing))
     assert main(["search", "railway harbour", "--db", str(db), "--format", "csv"]) == 0
     captured = capsys.readouterr()
     rows = [line.split(",")[0] for line in captured.out.splitlines()[1:]]
     assert rows == ["a", "b"]
-    if "using substring search" in captured.err:
-        assert captured.err.count("\n") == 1
+    assert captured.err.startswith("newsdesk: full-text extension unavailable (")
+    assert "using substring search" in captured.err
+    assert captured.err.count("\n") == 1
     assert main(["search", "railway", "--country", "ke", "--db", str(db), "--format", "csv"]) == 0
     assert [ln.split(",")[0] for ln in capsys.readouterr().out.splitlines()[1:]] == ["a"]
     assert main(["search", "railway", "--since", "2027-01-01", "--db", str(db)]) == 0

@@ -73,7 +73,9 @@ def _open_retrying(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + (0 if read_only else WRITER_WAIT_S)
     while True:
         try:
-            return duckdb.connect(target, read_only=read_only)
+            con = duckdb.connect(target, read_only=read_only)
+            con.execute("SET enable_progress_bar = false")
+            return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise

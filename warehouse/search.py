@@ -7,6 +7,7 @@ Terms and filters are always bound as query parameters.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -14,13 +15,33 @@ import duckdb
 FTS_SCHEMA = "fts_main_articles"
 
 
-def fts_ready(con: duckdb.DuckDBPyConnection) -> str | None:
-    """None when BM25 search can run, else why not (one line for the user)."""
+def extension_path() -> str:
+    """Where the fts extension comes from: the duckdb-extension-fts package when installed, so
+    BM25 needs no download at run time (DuckDB would otherwise fetch it on first use, which an
+    offline machine cannot); DuckDB's own extension name otherwise."""
     try:
-        con.execute("LOAD fts")
+        import duckdb_extension_fts
+    except ImportError:
+        return "fts"
+    found = sorted(Path(duckdb_extension_fts.__file__).parent.rglob("fts.duckdb_extension"))
+    return str(found[-1]) if found else "fts"
+
+
+def load_fts(con: duckdb.DuckDBPyConnection, extension: str | None = None) -> str | None:
+    """None once the extension is loaded, else the first line of why not."""
+    source = (extension or extension_path()).replace("'", "''")
+    try:
+        con.execute(f"LOAD '{source}'")
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        return f"full-text extension unavailable ({first[:120]}); using substring search"
+        return str(exc).splitlines()[0][:160]
+    return None
+
+
+def fts_ready(con: duckdb.DuckDBPyConnection, extension: str | None = None) -> str | None:
+    """None when BM25 search can run, else why not (one line for the user)."""
+    failure = load_fts(con, extension)
+    if failure:
+        return f"full-text extension unavailable ({failure}); using substring search"
     exists = con.execute(
         "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [FTS_SCHEMA]
     ).fetchone()
@@ -29,10 +50,12 @@ def fts_ready(con: duckdb.DuckDBPyConnection) -> str | None:
     return None
 
 
-def build_fts_index(con: duckdb.DuckDBPyConnection) -> str | None:
+def build_fts_index(con: duckdb.DuckDBPyConnection, extension: str | None = None) -> str | None:
     """(Re)build the BM25 index after a run; returns why not when the extension is missing."""
+    failure = load_fts(con, extension)
+    if failure:
+        return failure
     try:
-        con.execute("LOAD fts")
         con.execute(
             "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', overwrite = 1)"
         )
@@ -47,12 +70,13 @@ def search(
     since: datetime | None = None,
     country: str | None = None,
     limit: int = 20,
+    extension: str | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]], str | None]:
     """(columns, rows, notice): originals matching the terms, best first."""
     words = [w for w in terms.split() if w]
     if not words:
         return ["article_id", "score", "published_at", "site_name", "title", "url"], [], None
-    notice = fts_ready(con)
+    notice = fts_ready(con, extension)
     filters = (
         "a.source = 'feed' AND a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
         " AND (? IS NULL OR EXISTS (SELECT 1 FROM country_mentions m WHERE "
@@ -61,8 +85,9 @@ def search(
     params: list[Any] = [since, since, country, country]
     if notice is None:
         sql = (
-            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?)"
-            " AS score, a.published_at, a.site_name, a.title, a.url FROM articles a"
+            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
+            " conjunctive := 1) AS score, a.published_at, a.site_name, a.title, a.url"
+            " FROM articles a"
             f" WHERE {filters}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?"
         )
         cur = con.execute(sql, [terms, *params, limit])

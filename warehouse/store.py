@@ -39,6 +39,19 @@ ARTICLE_COLUMNS = (
 )
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be a list parameter")
+
+
+def as_list(values: Iterable[Any]) -> str:
+    """A list parameter, passed as JSON and cast in SQL (``?::JSON::VARCHAR[]``): DuckDB 1.5
+    converts a Python list parameter element by element (0.4 s for one batch's 8,000 band keys)
+    but parses JSON at memory speed (3 ms)."""
+    return json.dumps(list(values), default=_json_value)
+
+
 def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) -> None:
     con.executemany(
         "INSERT INTO feeds (feed_url, name, tags) VALUES (?, ?, ?) "
@@ -50,8 +63,9 @@ def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) ->
 def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, FeedState]:
     rows = con.execute(
         "SELECT feed_url, etag, last_modified, body_hash, coalesce(not_modified_streak, 0),"
-        " consecutive_failures, next_fetch_after FROM feeds WHERE feed_url IN (SELECT unnest(?))",
-        [list(urls)],
+        " consecutive_failures, next_fetch_after FROM feeds"
+        " WHERE feed_url IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(urls)],
     ).fetchall()
     return {
         r[0]: FeedState(
@@ -133,7 +147,9 @@ def stored_urls(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -
     if not urls:
         return set()
     rows = con.execute(
-        "SELECT canonical_url FROM articles WHERE canonical_url IN (SELECT unnest(?))", [urls]
+        "SELECT canonical_url FROM articles"
+        " WHERE canonical_url IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(urls)],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -146,11 +162,11 @@ def originals_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> 
     rows = con.execute(
         """
         SELECT content_hash, coalesce(duplicate_of, article_id)
-        FROM articles WHERE content_hash IN (SELECT unnest(?))
+        FROM articles WHERE content_hash IN (SELECT unnest(?::JSON::VARCHAR[]))
         QUALIFY row_number() OVER (PARTITION BY content_hash
                                    ORDER BY duplicate_of IS NOT NULL, fetched_at) = 1
         """,
-        [keys],
+        [as_list(keys)],
     ).fetchall()
     return {r[0]: r[1] for r in rows}
 
@@ -194,13 +210,13 @@ def bulk_insert(
     types: Mapping[str, str] | None = None,
     conflict: str = "ON CONFLICT DO NOTHING",
 ) -> None:
-    """Insert rows as one statement over column lists: DuckDB converts whole lists at once,
-    about 20x faster than ``executemany`` row by row."""
+    """Insert rows as one statement over column lists (``as_list``), about 20x faster than
+    ``executemany`` row by row."""
     if not rows:
         return
     types = types or {}
-    selects = ", ".join(f"unnest(?::{types.get(c, 'VARCHAR')}[]) AS {c}" for c in columns)
-    values = [list(col) for col in zip(*rows, strict=True)]
+    selects = ", ".join(f"unnest(?::JSON::{types.get(c, 'VARCHAR')}[]) AS {c}" for c in columns)
+    values = [as_list(col) for col in zip(*rows, strict=True)]
     con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects} {conflict}", values)
 
 
@@ -239,10 +255,14 @@ def _insert_batch(
     if alerts and channels:
         con.execute(
             "INSERT INTO alert_deliveries (alert_id, channel_id, channel, status)"
-            " SELECT a, c, l, 'pending' FROM (SELECT unnest(?::VARCHAR[]) AS a),"
-            " (SELECT unnest(?::VARCHAR[]) AS c, unnest(?::VARCHAR[]) AS l)"
+            " SELECT a, c, l, 'pending' FROM (SELECT unnest(?::JSON::VARCHAR[]) AS a),"
+            " (SELECT unnest(?::JSON::VARCHAR[]) AS c, unnest(?::JSON::VARCHAR[]) AS l)"
             " ON CONFLICT DO NOTHING",
-            [[a.alert_id for a in alerts], [c for c, _ in channels], [lbl for _, lbl in channels]],
+            [
+                as_list(a.alert_id for a in alerts),
+                as_list(c for c, _ in channels),
+                as_list(lbl for _, lbl in channels),
+            ],
         )
     return _count(con, "articles") - before
 
@@ -392,8 +412,8 @@ def mark_delivered(
 ) -> None:
     con.execute(
         "UPDATE alerts SET delivered_at = ?, delivery_error = ? "
-        "WHERE alert_id IN (SELECT unnest(?))",
-        [at, error, list(alert_ids)],
+        "WHERE alert_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [at, error, as_list(alert_ids)],
     )
 
 
@@ -402,8 +422,9 @@ def articles_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[s
     if not keys:
         return {}
     cur = con.execute(
-        f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE article_id IN (SELECT unnest(?))",
-        [keys],
+        f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"
+        " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(keys)],
     )
     out = {}
     for row in cur.fetchall():
@@ -416,8 +437,8 @@ def articles_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[s
 def mentions_for(con: duckdb.DuckDBPyConnection, codes: Iterable[str]) -> list[CountryMention]:
     rows = con.execute(
         "SELECT article_id, country_code, country_name, mentions, first_offset, snippet "
-        "FROM country_mentions WHERE country_code IN (SELECT unnest(?))",
-        [list(set(codes))],
+        "FROM country_mentions WHERE country_code IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(set(codes))],
     ).fetchall()
     return [
         CountryMention(
@@ -500,9 +521,15 @@ def replace_articles(
     ids = [a.article_id for a in articles]
     con.execute("BEGIN")
     try:
-        con.execute("DELETE FROM country_mentions WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute(
+            "DELETE FROM country_mentions WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+            [as_list(ids)],
+        )
         drop_fingerprints(con, ids)
-        con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute(
+            "DELETE FROM articles WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+            [as_list(ids)],
+        )
         count = _insert_batch(con, articles, mentions, alerts, index, channels)
         con.execute("COMMIT")
     except BaseException:
@@ -536,7 +563,9 @@ def index_fingerprints(
     present = {
         r[0]
         for r in con.execute(
-            "SELECT article_id FROM dedupe_docs WHERE article_id IN (SELECT unnest(?))", [ids]
+            "SELECT article_id FROM dedupe_docs"
+            " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+            [as_list(ids)],
         ).fetchall()
     }
     todo = [(a, keys) for a, keys in items if a not in present]
@@ -545,25 +574,26 @@ def index_fingerprints(
     row = con.execute("SELECT nextval('dedupe_seq') FROM range(?)", [len(todo)]).fetchall()
     seqs = [int(r[0]) for r in row]
     con.execute(
-        "INSERT INTO dedupe_docs SELECT unnest(?::UINTEGER[]), unnest(?::VARCHAR[]), ?",
-        [seqs, [a for a, _ in todo], version],
+        "INSERT INTO dedupe_docs SELECT unnest(?::JSON::UINTEGER[]), unnest(?::JSON::VARCHAR[]), ?",
+        [as_list(seqs), as_list(a for a, _ in todo), version],
     )
     keys = [k for _, ks in todo for k in ks]
     owners = [seq for seq, (_, ks) in zip(seqs, todo, strict=True) for _ in ks]
     con.execute(
-        "INSERT INTO dedupe_index SELECT unnest(?::UINTEGER[]), unnest(?::UINTEGER[])",
-        [keys, owners],
+        "INSERT INTO dedupe_index SELECT unnest(?::JSON::UINTEGER[]), unnest(?::JSON::UINTEGER[])",
+        [as_list(keys), as_list(owners)],
     )
 
 
 def drop_fingerprints(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
     con.execute(
         "DELETE FROM dedupe_index WHERE article_seq IN (SELECT article_seq FROM dedupe_docs "
-        "WHERE article_id IN (SELECT unnest(?)))",
-        [list(article_ids)],
+        "WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[])))",
+        [as_list(article_ids)],
     )
     con.execute(
-        "DELETE FROM dedupe_docs WHERE article_id IN (SELECT unnest(?))", [list(article_ids)]
+        "DELETE FROM dedupe_docs WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(article_ids)],
     )
 
 
@@ -578,11 +608,11 @@ def near_candidates(
     rows = con.execute(
         """
         SELECT DISTINCT q.aid, d.article_id
-        FROM (SELECT unnest(?::VARCHAR[]) AS aid, unnest(?::UINTEGER[]) AS k) q
+        FROM (SELECT unnest(?::JSON::VARCHAR[]) AS aid, unnest(?::JSON::UINTEGER[]) AS k) q
         JOIN dedupe_index i ON i.band_key = q.k
         JOIN dedupe_docs d USING (article_seq)
         """,
-        [ids, flat],
+        [as_list(ids), as_list(flat)],
     ).fetchall()
     out: dict[str, list[str]] = {}
     for aid, cid in rows:
@@ -599,8 +629,8 @@ def texts_and_originals(
         return {}
     rows = con.execute(
         "SELECT article_id, text, coalesce(duplicate_of, article_id) FROM articles "
-        "WHERE article_id IN (SELECT unnest(?))",
-        [keys],
+        "WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(keys)],
     ).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -621,8 +651,8 @@ def stored_entry_dates(
         return {}
     rows = con.execute(
         "SELECT canonical_url, entry_updated_at, fetched_at FROM articles "
-        "WHERE canonical_url IN (SELECT unnest(?))",
-        [urls],
+        "WHERE canonical_url IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(urls)],
     ).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -709,9 +739,9 @@ def pending_deliveries(
     rows = con.execute(
         "SELECT d.channel_id, a.alert_id, a.country_code, a.country_name, a.article_id,"
         " a.raised_at, a.run_id FROM alert_deliveries d JOIN alerts a USING (alert_id)"
-        " WHERE d.status <> 'delivered' AND d.channel_id IN (SELECT unnest(?::VARCHAR[]))"
+        " WHERE d.status <> 'delivered' AND d.channel_id IN (SELECT unnest(?::JSON::VARCHAR[]))"
         " ORDER BY a.raised_at, a.country_code",
-        [list(channel_ids)],
+        [as_list(channel_ids)],
     ).fetchall()
     out: dict[str, list[Alert]] = {}
     for r in rows:
@@ -734,20 +764,20 @@ def record_delivery(
             "UPDATE alert_deliveries SET attempts = attempts + 1, digest_id = ?, last_error = ?,"
             " status = CASE WHEN ? IS NULL THEN 'delivered' ELSE 'failed' END,"
             " delivered_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END"
-            " WHERE channel_id = ? AND alert_id IN (SELECT unnest(?::VARCHAR[]))",
-            [key, error, error, error, at, channel, list(alert_ids)],
+            " WHERE channel_id = ? AND alert_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+            [key, error, error, error, at, channel, as_list(alert_ids)],
         )
         con.execute(
             "UPDATE alerts SET delivered_at = ?, delivery_error = NULL WHERE delivered_at IS NULL"
-            " AND alert_id IN (SELECT unnest(?::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM"
+            " AND alert_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM"
             " alert_deliveries d WHERE d.alert_id = alerts.alert_id AND d.status <> 'delivered')",
-            [at, list(alert_ids)],
+            [at, as_list(alert_ids)],
         )
         if error:
             con.execute(
                 "UPDATE alerts SET delivery_error = ?"
-                " WHERE alert_id IN (SELECT unnest(?::VARCHAR[]))",
-                [error, list(alert_ids)],
+                " WHERE alert_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
+                [error, as_list(alert_ids)],
             )
         con.execute("COMMIT")
     except BaseException:
