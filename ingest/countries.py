@@ -23,6 +23,7 @@ from ingest.gazetteer import (
     ALTERNATES,
     CONTEXT_RULES,
     DEMONYMS,
+    ELLIPTIC_EXPRESSIONS,
     GUARDED_NAMES,
     NOT_COUNTRIES,
     PERSON_NAMES,
@@ -215,6 +216,9 @@ class CountryDetector:
             code = self._resolve(text, start, end, surface, bucket)
             if code and not _is_person(text, start, end, surface):
                 hits.append(Hit(code, start, end))
+        kanji = _kanji_abbreviations(text, hits)
+        if kanji:
+            hits = sorted(hits + kanji, key=lambda h: h.start)
         return _apply_context(text, hits)
 
     def _resolve(
@@ -279,7 +283,8 @@ def _is_person(text: str, start: int, end: int, surface: str) -> bool:
 
 
 def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
-    """Re-read ambiguous names from the whole document's context (Georgia, Congo, Korea)."""
+    """Re-read ambiguous names and lone adjectives from the whole document's context
+    (Georgia, Congo, Korea; "Francuskie, filo czy kruche?" about dough)."""
     for code, name, other_clues, own_clues, other_code in CONTEXT_RULES:
         if not any(h.code == code and text[h.start : h.end] == name for h in hits):
             continue
@@ -291,7 +296,54 @@ def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
                 for h in hits
             ]
             hits = [h for h in hits if h.code]
+    for code, forms, nouns in ELLIPTIC_EXPRESSIONS:
+        elliptic = [
+            h
+            for h in hits
+            if h.code == code and text[h.start : h.end].casefold() in forms and _alone(text, h.end)
+        ]
+        if not elliptic:
+            continue
+        folded = text.casefold()
+        named_elsewhere = any(
+            h.code == code and text[h.start : h.end].casefold() not in forms for h in hits
+        )
+        if any(n in folded for n in nouns) and not named_elsewhere:
+            hits = [h for h in hits if h not in elliptic]
     return hits
+
+
+# Japanese news abbreviates countries to one kanji, but only in pairs ("米朝首脳会談": US and
+# North Korea summit) or before a few nouns ("米大統領": the US president); alone the kanji are
+# ordinary words (米 rice, 朝 morning), and 日/中 are left out (日中 is also "daytime").
+_KANJI = {"米": "US", "韓": "KR", "朝": "KP", "露": "RU", "英": "GB", "仏": "FR", "独": "DE"}
+_KANJI_PAIR_SECOND = {**_KANJI, "中": "CN"}
+_KANJI_NOUNS = ("大統領", "政府", "国務長官", "首相", "軍")
+_KANJI_RUN = re.compile(
+    f"[{''.join(_KANJI)}][{''.join(_KANJI_PAIR_SECOND)}]+|[{''.join(_KANJI)}](?={'|'.join(_KANJI_NOUNS)})"
+)
+
+
+def _kanji_abbreviations(text: str, hits: list[Hit]) -> list[Hit]:
+    taken = [(h.start, h.end) for h in hits]
+    found = []
+    for match in _KANJI_RUN.finditer(text):
+        for i in range(match.start(), match.end()):
+            if not any(a <= i < b for a, b in taken):
+                found.append(Hit(_KANJI_PAIR_SECOND[text[i]], i, i + 1))
+    return found
+
+
+_ALONE_AFTER = frozenset({"czy", "i", "lub", "albo", "oraz"})
+
+
+def _alone(text: str, end: int) -> bool:
+    """No noun follows the adjective: punctuation or a conjunction comes next."""
+    rest = text[end : end + 12].lstrip(" ")
+    if not rest or rest[0] in ",;:?!.)":
+        return True
+    word = rest.split(maxsplit=1)[0].casefold()
+    return word in _ALONE_AFTER
 
 
 def _cjk(ch: str) -> bool:

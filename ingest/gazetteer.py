@@ -586,6 +586,17 @@ CONTEXT_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...
     ("KR", "Corée", ("Pyongyang", "Kim Jong", "nord-coréen"), ("Séoul", "Corée du Sud"), "KP"),
 )
 
+# An adjective standing alone where its noun is understood ("Francuskie, filo czy kruche?" in a
+# recipe about dough, ciasto): (code, adjective forms, the noun's forms). The adjective is
+# dropped when the document uses the noun and mentions the country in no other way.
+ELLIPTIC_EXPRESSIONS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    (
+        "FR",
+        frozenset({"francuskie", "francuskiego", "francuskim"}),
+        ("ciasto", "ciasta", "cieście", "ciastem"),
+    ),
+)
+
 # Names that are ordinary words elsewhere (German "Island" is Iceland, French "Chili" is
 # Chile): they count only right after one of these words.
 GUARDED_NAMES: dict[str, frozenset[str]] = {
@@ -642,8 +653,42 @@ NOT_COUNTRIES = (
     "deutschen Sprache",
     "englische Sprache",
     "englischen Sprache",
+    # Fixed expressions with no reference to the country (COUNTRY-MENTIONS.md: "French fries").
     "ciasto francuskie",
     "ciasta francuskiego",
+    "cieście francuskim",
+    "ciastem francuskim",
+    "ciast francuskich",
+    "klucz francuski",
+    "rosyjska ruletka",
+    "rosyjskiej ruletki",
+    "rosyjską ruletkę",
+    "Russian roulette",
+    "russisches Roulette",
+    "russischen Roulette",
+    "Russisch Roulette",
+    "roulette russe",
+    "ruleta rusa",
+    "roleta russa",
+    "roulette russa",
+    "montaña rusa",
+    "montañas rusas",
+    "montanha-russa",
+    "montanha russa",
+    "montagnes russes",
+    "ensaladilla rusa",
+    "insalata russa",
+    "llave inglesa",
+    "chiave inglese",
+    "chave inglesa",
+    "clé anglaise",
+    "zuppa inglese",
+    "Danish pastry",
+    "Danish pastries",
+    "French press",
+    "French horn",
+    "French windows",
+    "French doors",
     "Französische Revolution",
     "Rivista Italiana",
     "Sint Maarten-",

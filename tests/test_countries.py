@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from conftest import SEEDS
 from hypothesis import given
@@ -47,6 +49,25 @@ def test_counts_offsets_and_snippets() -> None:
     ],
 )
 def test_hard_cases(text: str, expected: set[str]) -> None:
+    assert codes(text) == expected
+
+
+HARD_CASES = Path(__file__).parents[1] / "benchmarks" / "data" / "country_hard_cases.tsv"
+
+
+def _hard_case_rows() -> list[tuple[str, set[str]]]:
+    rows = []
+    for line in HARD_CASES.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            text, _, codes_ = line.partition("\t")
+            rows.append((text, {c for c in codes_.split(",") if c}))
+    return rows
+
+
+@pytest.mark.parametrize(("text", "expected"), _hard_case_rows())
+def test_written_hard_cases(text: str, expected: set[str]) -> None:
+    """The hard-case sentences of the evaluation (fixed expressions, lone adjectives, kanji
+    abbreviations, look-alikes), each as a test."""
     assert codes(text) == expected
 
 
