@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTHON ?= python3
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint bench eval
+.PHONY: setup demo test lint bench eval crash
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -30,3 +30,7 @@ bench: setup
 eval: setup
 	$(UV) run --frozen python -m benchmarks.eval_dedupe
 	$(UV) run --frozen python -m benchmarks.eval_countries
+
+# Every crash point of ingest/faults.py, and the second passage of the repeated ones.
+crash: setup
+	CRASH_MATRIX=full $(UV) run --frozen pytest -q tests/test_crash.py

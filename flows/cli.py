@@ -109,10 +109,17 @@ def _run_flow(settings: Any) -> int:
     except RunLocked as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except OSError as exc:
+        print(
+            f"newsdesk: cannot use warehouse {settings.db}: cannot create its lock file "
+            f"({exc.strerror or exc}); is its folder read-only?",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
 
 
 def _run_locked(settings: Any) -> int:
-    from ingest.errors import NewsdeskError
+    from ingest.errors import NewsdeskError, write_failure
 
     try:
         _preflight(settings)
@@ -133,7 +140,15 @@ def _run_locked(settings: Any) -> int:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        print(f"newsdesk: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        cause = write_failure(exc)
+        if cause:
+            print(
+                f"newsdesk: run failed: cannot write (disk full or read-only?): {cause}. "
+                "Batches committed before it are kept; the next run goes on from there.",
+                file=sys.stderr,
+            )
+        else:
+            print(f"newsdesk: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
     print_summary(summary)
     return 0

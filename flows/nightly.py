@@ -33,6 +33,7 @@ from ingest.dedupe import (
     shingle_set,
 )
 from ingest.extract import extract_many, extraction_pool
+from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
 from ingest.fetch import FetchLimits, fetch_all_sync
@@ -134,6 +135,7 @@ def _process(
     logger = get_run_logger()
     now = datetime.now(UTC)
     extracted = extract_many([p for _, p, _, _ in pairs], pool)
+    crash_point("extracted")
     log_rows: list[dict[str, Any]] = []
     candidates: list[Article] = []
     kept: list[ArchivedPage] = []
@@ -382,6 +384,7 @@ def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: s
         body = alerting.render_digest(_digest(con, pending), run_id, key)
         title = f"newsdesk: {len(pending)} new countries in the news"
         error = alerting.deliver(urls[cid], title, body, key)
+        crash_point("sent")
         store.record_delivery(con, cid, ids, key, now, error)
         label = alerting.channel_label(urls[cid])
         if error:
@@ -484,6 +487,9 @@ def _nightly(
     rules = AlertRules.from_settings(settings)
     store.start_run(con, run_id, now)
     try:
+        carried = store.queued_entries(con)
+        if carried:
+            logger.warning("%d entries left by an unfinished run are processed first", len(carried))
         indexed = backfill_index(con)
         if indexed:
             logger.info("near-duplicate index: %d stored originals indexed", indexed)
@@ -491,6 +497,7 @@ def _nightly(
         store.register_feeds(con, specs)
         states = store.feed_states(con, [s.url for s in specs])
         results = fetch_feeds(settings, specs, states, now)
+        crash_point("feeds-fetched")
         outcomes, entries = read_feeds(settings, specs, results, states)
         store.log_fetches(
             con,
@@ -513,11 +520,11 @@ def _nightly(
                 if not isinstance(r, str)
             ],
         )
-        fresh, updated = select_new(con, entries)
+        fresh, updated = select_new(con, [*entries, *carried])
         new_per_feed: dict[str, int] = {}
         for entry in fresh:
             new_per_feed[entry.feed_url] = new_per_feed.get(entry.feed_url, 0) + 1
-        store.record_feed_outcomes(
+        store.record_feeds_and_queue(
             con,
             [
                 (
@@ -527,9 +534,11 @@ def _nightly(
                 )
                 for o in outcomes
             ],
+            fresh,
             datetime.now(UTC),
             run_id,
         )
+        crash_point("feeds-recorded")
         summary.feeds_failed = sum(o.failed for o in outcomes)
         summary.feeds_skipped = sum(o.status == "skipped" for o in outcomes)
         summary.feeds_ok = len(outcomes) - summary.feeds_failed - summary.feeds_skipped
@@ -545,6 +554,8 @@ def _nightly(
             logger.info(
                 "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
             )
+        store.dequeue(con, [e.canonical_url for e in (*carried, *fresh)])
+        crash_point("stored")
         finish(con, settings, run_id, summary, started, found)
         publish_summary(summary, outcomes)
         return summary
@@ -577,6 +588,7 @@ def store_entries(
             started = time.monotonic()
             assert upcoming is not None
             pages = upcoming.result()
+            crash_point("pages-fetched")
             upcoming = (
                 fetch_pages.submit(settings, batches[n + 1]) if n + 1 < len(batches) else None
             )
@@ -624,20 +636,29 @@ def finish(
     summary.seconds = round(time.monotonic() - started, 2)
     store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
     con.execute("CHECKPOINT")
+    crash_point("finished")
     snapshot.publish(settings.db)
 
 
 def fail(
     con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSummary, exc: BaseException
 ) -> None:
-    store.finish_run(
-        con,
-        run_id,
-        datetime.now(UTC),
-        "failed",
-        summary.counts(),
-        f"{exc.__class__.__name__}: {exc}",
-    )
+    """Record the failure; when even that cannot be written (a full disk, a database DuckDB
+    has invalidated), say so and let the original error through. The next run marks this one
+    abandoned."""
+    try:
+        store.finish_run(
+            con,
+            run_id,
+            datetime.now(UTC),
+            "failed",
+            summary.counts(),
+            f"{exc.__class__.__name__}: {exc}",
+        )
+    except duckdb.Error as again:
+        get_run_logger().warning(
+            "could not record the failed run: %s", str(again).splitlines()[0][:200]
+        )
 
 
 @flow(name="newsdesk-reextract", log_prints=False)

@@ -13,6 +13,8 @@ input never stops a run and its reason is never lost.
 
 from __future__ import annotations
 
+import errno
+
 
 class NewsdeskError(Exception):
     """Base class of every error newsdesk raises on purpose."""
@@ -32,3 +34,31 @@ class SeedError(ConfigError):
 
 class WarehouseError(NewsdeskError):
     """The warehouse cannot be opened, migrated or written."""
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+_WRITE_MESSAGES = (
+    "no space left",
+    "file too large",
+    "disk quota",
+    "read-only file system",
+    "permission denied",
+    "operation not permitted",
+)
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """Why a failed run could not write (disk full, read-only...), or None for other failures.
+
+    Looks through the exception's chain: DuckDB wraps the OS error in its own message, and a
+    failure while recording the failure chains the original.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _WRITE_ERRNOS:
+            return f"{seen.strerror or seen} ({seen.filename or 'a file'})"
+        text = str(seen).lower()
+        if any(m in text for m in _WRITE_MESSAGES):
+            return str(seen).splitlines()[0][:300]
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Prefect reads its settings at import: point it at a temporary home first.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="newsdesk-prefect-")
@@ -47,6 +48,18 @@ def run_command(feeds: Path, db: Path) -> list[str]:
         "--allow-host",
         "127.0.0.1",
     ]
+
+
+def run_nightly(feeds: Path, db: Path) -> Any:
+    """One nightly run in this process, on the demo seeds, allowed to reach loopback sites."""
+    from flows.nightly import nightly
+
+    return nightly(
+        feeds_file=str(feeds),
+        db_path=str(db),
+        seeds_dir=str(SEEDS),
+        allow_hosts=["127.0.0.1", "localhost"],
+    )
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, *tables: str) -> dict[str, int]:

@@ -1,17 +1,11 @@
 """New-country alerts: policy, one digest per run and channel, delivered exactly once."""
 
-import os
-import signal
-import subprocess
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, SEEDS, run_command
-from loopback import serve
+from conftest import SEEDS
 from pytest_httpserver import HTTPServer
 
 from flows.demo import Site, write_feed_list
@@ -127,80 +121,3 @@ def test_failing_channel_is_retried_alone_and_never_resends(
     con.close()
     assert attempts == [("json://127.0.0.1", 2), ("json://localhost", 1)]
     assert len(httpserver.log) == 1
-
-
-class Receiver:
-    """A webhook that can stall (accept and never answer) or acknowledge digests."""
-
-    def __init__(self) -> None:
-        self.stall = True
-        self.seen = threading.Event()
-        self.release = threading.Event()
-        self.acknowledged: list[str] = []
-
-    def route(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length", 0))
-        body = handler.rfile.read(length).decode()
-        if self.stall:
-            self.seen.set()
-            self.release.wait(30)
-            return
-        self.acknowledged.append(handler.headers.get("X-Newsdesk-Digest", ""))
-        handler.send_response(200)
-        handler.send_header("Content-Length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"{}")
-        assert body
-
-
-@pytest.mark.integration
-def test_killed_between_storing_and_sending_delivers_once_on_rerun(
-    prefect_server: str, demo_site: Site, tmp_path: Path, monkeypatch
-) -> None:
-    receiver = Receiver()
-    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
-    db = tmp_path / "w.duckdb"
-    with serve({"/hook": receiver.route}) as (base, _stats):
-        url = base.replace("http://", "json://") + "/hook"
-        env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_ALERT_URLS": url}
-        proc = subprocess.Popen(
-            run_command(feeds, db),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            if not receiver.seen.wait(90):
-                proc.kill()
-                output = proc.communicate()[0].decode(errors="replace")
-                pytest.fail(f"the run never reached the alert channel:\n{output[-3000:]}")
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            receiver.release.set()
-        assert proc.returncode == -signal.SIGKILL
-
-        con = duckdb.connect(str(db), read_only=True)
-        stored = con.execute("SELECT count(*) FROM articles WHERE source = 'feed'").fetchone()
-        alerts = con.execute("SELECT country_code FROM alerts ORDER BY 1").fetchall()
-        statuses = con.execute("SELECT DISTINCT status FROM alert_deliveries").fetchall()
-        con.close()
-        assert stored == (7,)
-        assert [a[0] for a in alerts] == DEMO_NEW
-        assert statuses == [("pending",)]
-
-        receiver.stall = False
-        monkeypatch.setenv("NEWSDESK_ALERT_URLS", url)
-        second = run(feeds, db)
-        third = run(feeds, db)
-    assert second.alerts_raised == 0 and third.alerts_raised == 0
-    assert len(receiver.acknowledged) == 1
-    con = duckdb.connect(str(db), read_only=True)
-    done = con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NOT NULL").fetchone()
-    runs = con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()
-    con.close()
-    assert done == (8,)
-    assert runs[0] == ("running",) and runs[1:] == [("completed",), ("completed",)]

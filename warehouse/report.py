@@ -131,7 +131,9 @@ def _html(
         ]
         for r in feeds
     ]
-    top = ", ".join(f"{e(k)} ({v})" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])[:5])
+    top = ", ".join(
+        f"{e(k)} ({v})" for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    )
     chart = base64.b64encode(png).decode()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>newsdesk — {today:%Y-%m-%d}</title>

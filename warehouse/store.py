@@ -14,7 +14,16 @@ from typing import Any
 import duckdb
 
 from ingest.archive import ArchivedPage
-from ingest.models import Alert, Article, CountryMention, FeedOutcome, FeedSpec, FeedState
+from ingest.faults import crash_point
+from ingest.models import (
+    Alert,
+    Article,
+    CountryMention,
+    FeedEntry,
+    FeedOutcome,
+    FeedSpec,
+    FeedState,
+)
 
 ARTICLE_COLUMNS = (
     "article_id",
@@ -284,6 +293,7 @@ def store_batch(
     try:
         inserted = _insert_batch(con, articles, mentions, alerts, index, channels)
         archive_pages(con, archive)
+        crash_point("mid-write")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -326,10 +336,59 @@ def log_fetches(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) 
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, at: datetime) -> None:
+    """Record the run; runs still marked running died without a word (killed, power cut): the
+    caller holds the run lock, so none of them is alive. They become ``abandoned``."""
+    con.execute(
+        "UPDATE runs SET status = 'abandoned', finished_at = ?, error = 'the process ended "
+        "without finishing the run (killed?); ' || ? || ' found it' WHERE status = 'running'",
+        [at, run_id],
+    )
     con.execute(
         "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running') "
         "ON CONFLICT DO NOTHING",
         [run_id, at],
+    )
+
+
+def record_feeds_and_queue(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
+    entries: Sequence[FeedEntry],
+    at: datetime,
+    run_id: str,
+) -> None:
+    """Feed outcomes (with their new validators) and the new entries, in one transaction: a
+    feed is never marked as read without its entries being kept somewhere."""
+    con.execute("BEGIN")
+    try:
+        record_feed_outcomes(con, outcomes, at, run_id)
+        con.execute(
+            "INSERT INTO entry_queue SELECT unnest(?::JSON::VARCHAR[]), unnest(?::JSON::VARCHAR[]),"
+            " unnest(?::JSON::VARCHAR[]), ?, ? ON CONFLICT DO NOTHING",
+            [
+                as_list(e.canonical_url for e in entries),
+                as_list(e.feed_url for e in entries),
+                as_list(e.model_dump_json() for e in entries),
+                run_id,
+                at,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def queued_entries(con: duckdb.DuckDBPyConnection) -> list[FeedEntry]:
+    """Entries a killed run left behind, oldest first."""
+    rows = con.execute("SELECT entry FROM entry_queue ORDER BY queued_at, canonical_url").fetchall()
+    return [FeedEntry.model_validate_json(r[0]) for r in rows]
+
+
+def dequeue(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -> None:
+    con.execute(
+        "DELETE FROM entry_queue WHERE canonical_url IN (SELECT unnest(?::JSON::VARCHAR[]))",
+        [as_list(canonical_urls)],
     )
 
 
