@@ -127,15 +127,17 @@ def _run_locked(settings: Any) -> int:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     _prefect_env()
-    from flows.nightly import nightly
+    from flows import progress
+    from flows.nightly import flow_for
 
     try:
-        summary = nightly(
-            feeds_file=str(settings.feeds),
-            db_path=str(settings.db),
-            seeds_dir=str(settings.seeds_dir),
-            allow_hosts=list(settings.allow_hosts),
-        )
+        with progress.display():
+            summary = flow_for(settings)(
+                feeds_file=str(settings.feeds),
+                db_path=str(settings.db),
+                seeds_dir=str(settings.seeds_dir),
+                allow_hosts=list(settings.allow_hosts),
+            )
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2

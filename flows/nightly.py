@@ -21,6 +21,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import progress
 from ingest import alerts as alerting
 from ingest.archive import ArchivedPage, pack, unpack
 from ingest.articles import build_article, is_update, tag_countries
@@ -41,6 +42,7 @@ from ingest.health import apply_outcome, plan_fetch
 from ingest.models import (
     Article,
     CountryMention,
+    ExtractedPage,
     FeedEntry,
     FeedOutcome,
     FeedSpec,
@@ -130,11 +132,14 @@ def _process(
     archive: bool,
     replace: bool = False,
     rules: AlertRules | None = None,
+    extracted: Sequence[ExtractedPage | str] | None = None,
 ) -> BatchResult:
-    """Extract fetched pages, mark duplicates, tag countries, raise alerts, store."""
+    """Extract fetched pages (unless a cluster did), mark duplicates, tag countries, raise
+    alerts, store."""
     logger = get_run_logger()
     now = datetime.now(UTC)
-    extracted = extract_many([p for _, p, _, _ in pairs], pool)
+    if extracted is None:
+        extracted = extract_many([p for _, p, _, _ in pairs], pool)
     crash_point("extracted")
     log_rows: list[dict[str, Any]] = []
     candidates: list[Article] = []
@@ -347,6 +352,21 @@ def fetch_pages(settings: Settings, entries: Sequence[FeedEntry]) -> list[FetchR
 
 
 @task(cache_policy=NO_CACHE)
+def extract_pages(pages: Sequence[FetchResult]) -> list[ExtractedPage | str]:
+    """Extraction, fingerprints and countries of a chunk of pages, wherever the task runner
+    puts it (a Dask worker when the flow runs on a cluster)."""
+    return extract_many(pages)
+
+
+def extract_on_runner(pages: Sequence[FetchResult], workers: int) -> list[ExtractedPage | str]:
+    """Spread a batch's fetched pages over the task runner in a few chunks (not one task per
+    page) and gather the results in order."""
+    size = max(1, -(-len(pages) // max(1, workers * 2)))
+    futures = [extract_pages.submit(chunk) for chunk in _chunks(pages, size)]
+    return [result for future in futures for result in future.result()]
+
+
+@task(cache_policy=NO_CACHE)
 def extract_and_store(
     con: duckdb.DuckDBPyConnection,
     entries: Sequence[FeedEntry],
@@ -354,8 +374,10 @@ def extract_and_store(
     pool: Executor | None,
     run_id: str,
     rules: AlertRules,
+    extracted: Sequence[ExtractedPage | str] | None = None,
 ) -> BatchResult:
-    """Record every page attempt, then extract, dedupe, tag and store the fetched ones."""
+    """Record every page attempt, then extract (unless ``extracted`` holds the fetched pages'
+    results from a cluster), dedupe, tag and store the fetched ones."""
     logger = get_run_logger()
     now = datetime.now(UTC)
     failures = []
@@ -365,7 +387,7 @@ def extract_and_store(
         failures.append(_page_log(run_id, entry, page, now))
     store.log_fetches(con, failures)
     pairs = [(e, p, now, run_id) for e, p in zip(entries, pages, strict=True) if p.ok]
-    result = _process(con, pairs, pool, run_id, archive=True, rules=rules)
+    result = _process(con, pairs, pool, run_id, archive=True, rules=rules, extracted=extracted)
     result.failed += sum(1 for p in pages if not p.ok)
     return result
 
@@ -453,6 +475,18 @@ def _settings(
     return Settings(**overrides)
 
 
+def flow_for(settings: Settings) -> Any:
+    """The nightly flow on the task runner the settings ask for: in-process threads and an
+    extraction process pool by default, prefect-dask's DaskTaskRunner on the cluster at
+    ``NEWSDESK_DASK_ADDRESS`` (page fetching and extraction then run on its workers; the
+    warehouse stays with the flow, its single writer)."""
+    if not settings.dask_address:
+        return nightly
+    from prefect_dask import DaskTaskRunner
+
+    return nightly.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
+
+
 def _pool_for(pages: int) -> Executor | None:
     cores = os.cpu_count() or 1
     return extraction_pool(min(cores, 4)) if pages >= POOL_MIN_PAGES and cores > 1 else None
@@ -496,7 +530,9 @@ def _nightly(
         logger.info("seeds: %d new", load_seed_articles(con, settings.seeds_dir))
         store.register_feeds(con, specs)
         states = store.feed_states(con, [s.url for s in specs])
+        progress.start("feeds", len(specs))
         results = fetch_feeds(settings, specs, states, now)
+        progress.advance("feeds", len(specs))
         crash_point("feeds-fetched")
         outcomes, entries = read_feeds(settings, specs, results, states)
         store.log_fetches(
@@ -577,9 +613,11 @@ def store_entries(
     """Fetch, extract, dedupe, tag and store new entries batch by batch; counts go to
     ``summary``. Returns the countries their originals mention."""
     logger = get_run_logger()
-    pool = _pool_for(len(entries))
+    on_cluster = bool(settings.dask_address)
+    pool = None if on_cluster else _pool_for(len(entries))
     found: set[str] = set()
     batches = list(_chunks(entries, BATCH_SIZE))
+    progress.start("pages", len(entries))
     # The next batch is fetched (I/O, in a thread) while this one is extracted (CPU, in the
     # pool): fetching costs almost nothing on top of extraction.
     upcoming = fetch_pages.submit(settings, batches[0]) if batches else None
@@ -592,13 +630,19 @@ def store_entries(
             upcoming = (
                 fetch_pages.submit(settings, batches[n + 1]) if n + 1 < len(batches) else None
             )
-            result = extract_and_store(con, batch, pages, pool, run_id, rules)
+            extracted = (
+                extract_on_runner([p for p in pages if p.ok], settings.dask_workers)
+                if on_cluster
+                else None
+            )
+            result = extract_and_store(con, batch, pages, pool, run_id, rules, extracted)
             dups = sum(a.duplicate_of is not None for a in result.articles)
             summary.pages_fetched += sum(p.ok for p in pages)
             summary.pages_failed += result.failed
             summary.articles_stored += result.stored
             summary.duplicates += dups
             found.update(m.country_code for m in result.mentions)
+            progress.advance("pages", len(batch))
             logger.info(
                 "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
                 len(pages),

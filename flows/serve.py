@@ -97,8 +97,10 @@ def serve(path: Path = PREFECT_YAML, check: bool = False) -> int:
 def _serve(spec: dict[str, Any], check: bool) -> int:
     from prefect.schedules import Cron
 
-    from flows.nightly import nightly
+    from flows.nightly import flow_for
+    from ingest.settings import Settings
 
+    nightly = flow_for(Settings())
     schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in spec["schedules"]]
     limit = spec.get("concurrency_limit", {}).get("limit", 1)
     if check:

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # The DuckDB fts extension for BM25 search: a file path or an extension name; empty uses the
     # copy shipped in the duckdb-extension-fts package (no download at run time).
     fts_extension: str = ""
+    # A Dask scheduler (tcp://host:8786): page fetching and extraction run on its workers through
+    # prefect-dask's DaskTaskRunner; empty runs everything on this machine.
+    dask_address: str = ""
+    # How many workers to spread each batch's extraction over on the cluster.
+    dask_workers: int = 2
 
     @property
     def full_user_agent(self) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import ROOT, run_command, run_nightly
+from conftest import ROOT, run_command, run_nightly, warehouse_state
 from loopback import serve
 
 from flows.demo import SITE_DIR, Site, serve_site, write_feed_list
@@ -52,45 +52,6 @@ class Webhook:
         handler.send_header("Content-Length", "2")
         handler.end_headers()
         handler.wfile.write(b"{}")
-
-
-def warehouse_state(db: Path, base: str) -> dict[str, Any]:
-    """What a run leaves behind, in terms that depend neither on the run nor on the site's
-    port: articles are named by their URL path."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        name = {
-            aid: url.removeprefix(base)
-            for aid, url in con.execute("SELECT article_id, canonical_url FROM articles").fetchall()
-        }
-
-        def rows(sql: str) -> list[tuple[Any, ...]]:
-            return sorted(
-                tuple(name.get(v, v) if isinstance(v, str) else v for v in row)
-                for row in con.execute(sql).fetchall()
-            )
-
-        return {
-            "articles": rows(
-                "SELECT article_id, content_hash, duplicate_of, language, source FROM articles"
-            ),
-            "mentions": rows(
-                "SELECT article_id, country_code, mentions, first_offset FROM country_mentions"
-            ),
-            "alerts": rows("SELECT country_code, article_id FROM alerts"),
-            "undelivered": rows("SELECT article_id FROM alerts WHERE delivered_at IS NULL"),
-            "failures": sorted(
-                (url.removeprefix(base), status)
-                for url, status in con.execute(
-                    "SELECT DISTINCT url, status FROM fetch_log WHERE kind = 'page' AND error "
-                    "IS NOT NULL"
-                ).fetchall()
-            ),
-            "queue": rows("SELECT canonical_url FROM entry_queue"),
-            "index": rows("SELECT article_id FROM dedupe_docs"),
-        }
-    finally:
-        con.close()
 
 
 def digest_countries(body: str) -> list[str]:
