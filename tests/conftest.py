@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -130,14 +131,54 @@ def demo_site() -> Iterator[Site]:
         yield site
 
 
+class EarlyServer:
+    """The Prefect test server (what ``prefect_test_harness`` starts: uvicorn on a temporary
+    SQLite database), started in a thread as soon as collection ends. Its 12-20 s of start-up
+    then overlap the tests that need no server, which run first."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from prefect.server.api.server import SubprocessASGIServer
+
+        folder = Path(tempfile.mkdtemp(prefix="newsdesk-prefect-server-"))
+        os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
+            f"sqlite+aiosqlite:///{folder / 'prefect.db'}"
+        )
+        self.server = SubprocessASGIServer(port=_free_port())
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._start, daemon=True)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.server.start(timeout=180)
+        except BaseException as exc:  # reported by the fixture, in the test that needs it
+            self.error = exc
+
+    def wait(self) -> str:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return str(self.server.api_url)
+
+
+EARLY: dict[str, EarlyServer] = {}
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """One Prefect test server for the whole session (about 20 s to start)."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+    """One Prefect test server for the whole session, started early (see ``EarlyServer``)."""
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
+    early = EARLY.get("server") or EARLY.setdefault("server", EarlyServer())
+    url = early.wait()
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
+        with contextlib.suppress(RuntimeError):
+            APILogWorker.drain_all(timeout=5)
+    early.server.stop()
 
 
 class Background:
@@ -173,8 +214,16 @@ def _free_port() -> int:
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """Start the background commands of the selected tests as soon as collection ends."""
+    """Tests that need the Prefect server run last, while it starts; the background commands
+    of the selected tests start as soon as collection ends."""
     import sys
+
+    needs_server = [i for i in items if "prefect_server" in getattr(i, "fixturenames", ())]
+    checked_late = [i for i in items if i.name in BACKGROUND_TESTS]
+    first = [i for i in items if i not in needs_server and i not in checked_late]
+    items[:] = first + [i for i in needs_server if i not in checked_late] + checked_late
+    if needs_server:
+        EARLY.setdefault("server", EarlyServer())
 
     wanted = {BACKGROUND_TESTS[i.name] for i in items if i.name in BACKGROUND_TESTS}
     base = Path(tempfile.mkdtemp(prefix="newsdesk-bg-"))

@@ -10,12 +10,14 @@ all eight points of ingest/faults.py and the second passage of the batch write.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -58,71 +60,94 @@ def digest_countries(body: str) -> list[str]:
     return re.findall(r"\(([A-Z]{2})\)", body)
 
 
+@dataclass
+class Killed:
+    """A `newsdesk run` started with a crash point, its warehouse and its alert channel."""
+
+    site: Site
+    db: Path
+    feeds: Path
+    hook: Webhook
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
 @pytest.fixture(scope="module")
-def reference(
+def crashes(
     prefect_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    """One uninterrupted run on a fresh warehouse and a fresh copy of the demo site."""
-    folder = tmp_path_factory.mktemp("reference")
-    hook = Webhook()
-    with (
-        serve_site(SITE_DIR, port=0) as site,
-        serve({"/hook": hook.route}) as (base, _stats),
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setenv("NEWSDESK_ALERT_URLS", base.replace("http://", "json://") + "/hook")
-        summary = run_nightly(write_feed_list(site.url, folder / "feeds.toml"), folder / "w.db")
-        state = warehouse_state(folder / "w.db", site.url)
-    assert summary.status == "completed"
-    assert len(hook.received) == 1
-    state["digest"] = digest_countries(hook.received[0][1])
-    assert len(state["digest"]) == 8
-    yield state
+) -> Iterator[tuple[dict[str, Any], dict[str, Killed]]]:
+    """The reference (one uninterrupted run) and every crashed run of the matrix, all started
+    together: the runs spend most of their time starting Python, which two cores overlap."""
+    with contextlib.ExitStack() as stack:
+        site = stack.enter_context(serve_site(SITE_DIR, port=0))
+        killed: dict[str, Killed] = {}
+        for point in MATRIX:
+            folder = tmp_path_factory.mktemp(point.replace(":", "-"))
+            hook = Webhook()
+            base, _stats = stack.enter_context(serve({"/hook": hook.route}))
+            url = base.replace("http://", "json://") + "/hook"
+            feeds = write_feed_list(site.url, folder / "feeds.toml")
+            env = {
+                **os.environ,
+                "PREFECT_API_URL": prefect_server,
+                "NEWSDESK_ALERT_URLS": url,
+                "NEWSDESK_CRASH_AT": point,
+            }
+            proc = subprocess.Popen(
+                run_command(feeds, folder / "w.duckdb"),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            killed[point] = Killed(site, folder / "w.duckdb", feeds, hook, url, proc)
+
+        folder = tmp_path_factory.mktemp("reference")
+        hook = Webhook()
+        base, _stats = stack.enter_context(serve({"/hook": hook.route}))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("NEWSDESK_ALERT_URLS", base.replace("http://", "json://") + "/hook")
+            summary = run_nightly(write_feed_list(site.url, folder / "feeds.toml"), folder / "w.db")
+        assert summary.status == "completed"
+        reference = warehouse_state(folder / "w.db", site.url)
+        assert len(hook.received) == 1
+        reference["digest"] = digest_countries(hook.received[0][1])
+        assert len(reference["digest"]) == 8
+        try:
+            yield reference, killed
+        finally:
+            for k in killed.values():
+                if k.proc.poll() is None:
+                    k.proc.kill()
 
 
 @pytest.mark.parametrize("point", MATRIX)
 def test_killed_run_then_rerun_leaves_what_one_run_leaves(
     point: str,
-    reference: dict[str, Any],
-    prefect_server: str,
-    demo_site: Site,
-    tmp_path: Path,
+    crashes: tuple[dict[str, Any], dict[str, Killed]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
-    db = tmp_path / "w.duckdb"
-    hook = Webhook()
-    with serve({"/hook": hook.route}) as (base, _stats):
-        url = base.replace("http://", "json://") + "/hook"
-        env = {
-            **os.environ,
-            "PREFECT_API_URL": prefect_server,
-            "NEWSDESK_ALERT_URLS": url,
-            "NEWSDESK_CRASH_AT": point,
-        }
-        proc = subprocess.run(
-            run_command(feeds, db), cwd=ROOT, env=env, capture_output=True, timeout=120
-        )
-        output = (proc.stdout + proc.stderr).decode(errors="replace")
-        assert proc.returncode == -signal.SIGKILL, f"never reached {point}:\n{output[-3000:]}"
+    reference, killed = crashes
+    k = killed[point]
+    output = k.proc.communicate(timeout=120)[0].decode(errors="replace")
+    assert k.proc.returncode == -signal.SIGKILL, f"never reached {point}:\n{output[-3000:]}"
 
-        con = connect(db)  # opens cleanly: the WAL replays or is discarded, migrations hold
-        assert schema_version(con) == migrations()[-1][0]
-        con.close()
+    con = connect(k.db)  # opens cleanly: the WAL replays or is discarded, migrations hold
+    assert schema_version(con) == migrations()[-1][0]
+    con.close()
 
-        monkeypatch.setenv("NEWSDESK_ALERT_URLS", url)
-        rerun = run_nightly(feeds, db)
-        assert rerun.status == "completed"
+    monkeypatch.setenv("NEWSDESK_ALERT_URLS", k.url)
+    assert run_nightly(k.feeds, k.db).status == "completed"
 
-    after = warehouse_state(db, demo_site.url)
-    assert after == {k: v for k, v in reference.items() if k != "digest"}, point
+    after = warehouse_state(k.db, k.site.url)
+    assert after == {key: v for key, v in reference.items() if key != "digest"}, point
     assert after["queue"] == [] and after["undelivered"] == []
     # One digest key; a resend after a crash between sending and recording carries the same
     # key (X-Newsdesk-Digest), which is what lets a receiver drop the second copy.
-    keys = {key for key, _body in hook.received}
-    assert len(keys) == 1, hook.received
-    assert all(digest_countries(body) == reference["digest"] for _key, body in hook.received)
-    con = duckdb.connect(str(db), read_only=True)
+    keys = {key for key, _body in k.hook.received}
+    assert len(keys) == 1, k.hook.received
+    assert all(digest_countries(body) == reference["digest"] for _key, body in k.hook.received)
+    con = duckdb.connect(str(k.db), read_only=True)
     statuses = [r[0] for r in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
     dup_urls = con.execute(
         "SELECT count(*) - count(DISTINCT canonical_url) FROM articles"

@@ -133,7 +133,9 @@ def test_seed_parsing_raises_only_seed_errors(raw: bytes) -> None:
     st.text(max_size=300),
 )
 def test_well_formed_seeds_round_trip(day, sentence, body) -> None:
-    sentence = " ".join(sentence.split()) or "A sentence."
+    sentence = " ".join(sentence.split())
+    if not normalize_text(sentence):  # only control characters: no sentence, a SeedError
+        sentence = "A sentence."
     raw = f" date {day.isoformat()} {sentence}\n\n{body}".encode()
     seed = parse_seed("gen.txt", raw, NOW)
     assert seed.published_at.date() == day
