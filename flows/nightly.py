@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +33,7 @@ from ingest.dedupe import (
     mark_near_duplicates,
     shingle_set,
 )
-from ingest.extract import extract_many, extraction_pool
+from ingest.extract import extract_later, extract_many, extraction_pool
 from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
@@ -358,12 +358,14 @@ def extract_pages(pages: Sequence[FetchResult]) -> list[ExtractedPage | str]:
     return extract_many(pages)
 
 
-def extract_on_runner(pages: Sequence[FetchResult], workers: int) -> list[ExtractedPage | str]:
+def extract_on_runner(
+    pages: Sequence[FetchResult], workers: int
+) -> Callable[[], list[ExtractedPage | str]]:
     """Spread a batch's fetched pages over the task runner in a few chunks (not one task per
-    page) and gather the results in order."""
+    page); the returned call gathers the results in order."""
     size = max(1, -(-len(pages) // max(1, workers * 2)))
     futures = [extract_pages.submit(chunk) for chunk in _chunks(pages, size)]
-    return [result for future in futures for result in future.result()]
+    return lambda: [result for future in futures for result in future.result()]
 
 
 @task(cache_policy=NO_CACHE)
@@ -618,10 +620,36 @@ def store_entries(
     found: set[str] = set()
     batches = list(_chunks(entries, BATCH_SIZE))
     progress.start("pages", len(entries))
-    # The next batch is fetched (I/O, in a thread) while this one is extracted (CPU, in the
-    # pool): fetching costs almost nothing on top of extraction.
+    # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
+    # extracted (CPU, in the pool) while the previous one is deduplicated and stored (in this
+    # process). Batches are stored in order, so each is checked against all before it.
     upcoming = fetch_pages.submit(settings, batches[0]) if batches else None
+
+    def store(
+        batch: Sequence[FeedEntry],
+        pages: list[FetchResult],
+        ready: Callable[[], list[ExtractedPage | str]],
+        started: float,
+    ) -> None:
+        result = extract_and_store(con, batch, pages, pool, run_id, rules, ready())
+        dups = sum(a.duplicate_of is not None for a in result.articles)
+        summary.pages_fetched += sum(p.ok for p in pages)
+        summary.pages_failed += result.failed
+        summary.articles_stored += result.stored
+        summary.duplicates += dups
+        found.update(m.country_code for m in result.mentions)
+        progress.advance("pages", len(batch))
+        logger.info(
+            "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
+            len(pages),
+            result.stored,
+            dups,
+            result.failed,
+            time.monotonic() - started,
+        )
+
     try:
+        pending = None
         for n, batch in enumerate(batches):
             started = time.monotonic()
             assert upcoming is not None
@@ -630,27 +658,17 @@ def store_entries(
             upcoming = (
                 fetch_pages.submit(settings, batches[n + 1]) if n + 1 < len(batches) else None
             )
-            extracted = (
-                extract_on_runner([p for p in pages if p.ok], settings.dask_workers)
+            fetched = [p for p in pages if p.ok]
+            ready = (
+                extract_on_runner(fetched, settings.dask_workers)
                 if on_cluster
-                else None
+                else extract_later(fetched, pool)
             )
-            result = extract_and_store(con, batch, pages, pool, run_id, rules, extracted)
-            dups = sum(a.duplicate_of is not None for a in result.articles)
-            summary.pages_fetched += sum(p.ok for p in pages)
-            summary.pages_failed += result.failed
-            summary.articles_stored += result.stored
-            summary.duplicates += dups
-            found.update(m.country_code for m in result.mentions)
-            progress.advance("pages", len(batch))
-            logger.info(
-                "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
-                len(pages),
-                result.stored,
-                dups,
-                result.failed,
-                time.monotonic() - started,
-            )
+            if pending is not None:
+                store(*pending)
+            pending = (batch, pages, ready, started)
+        if pending is not None:
+            store(*pending)
     finally:
         if pool is not None:
             pool.shutdown()

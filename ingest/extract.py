@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 
@@ -144,6 +144,23 @@ def analyze_page(page: FetchResult) -> ExtractedPage | str:
     return result.model_copy(
         update={"band_keys": fp.band_keys, "shingles": fp.shingles, "countries": counts}
     )
+
+
+def analyze_pages(pages: Sequence[FetchResult]) -> list[ExtractedPage | str]:
+    """``analyze_page`` over a few pages: one pool task per chunk, not per page."""
+    return [analyze_page(p) for p in pages]
+
+
+def extract_later(
+    pages: Sequence[FetchResult], pool: Executor | None = None
+) -> Callable[[], list[ExtractedPage | str]]:
+    """Start extracting in the pool now; the returned call waits for the results, in order.
+    The flow stores the previous batch in between, so the pool is never idle while the
+    main process writes. Without a pool, extraction happens when the results are asked for."""
+    if pool is None or len(pages) < 2:
+        return lambda: analyze_pages(pages)
+    futures = [pool.submit(analyze_pages, pages[i : i + 2]) for i in range(0, len(pages), 2)]
+    return lambda: [result for future in futures for result in future.result()]
 
 
 def extract_many(
