@@ -222,8 +222,6 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     checked_late = [i for i in items if i.name in BACKGROUND_TESTS]
     first = [i for i in items if i not in needs_server and i not in checked_late]
     items[:] = first + [i for i in needs_server if i not in checked_late] + checked_late
-    if needs_server:
-        EARLY.setdefault("server", EarlyServer())
 
     wanted = {BACKGROUND_TESTS[i.name] for i in items if i.name in BACKGROUND_TESTS}
     base = Path(tempfile.mkdtemp(prefix="newsdesk-bg-"))
@@ -255,7 +253,18 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         )
 
 
+def pytest_collection_finish(session) -> None:
+    """Start the Prefect server once the selection is final (after ``-m``/``-k``), if a
+    selected test needs it."""
+    if any("prefect_server" in getattr(i, "fixturenames", ()) for i in session.items):
+        EARLY.setdefault("server", EarlyServer())
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
+    early = EARLY.get("server")
+    if early is not None and early.server.server_process is not None:
+        early.thread.join()
+        early.server.stop()
     for job in BACKGROUND.values():
         if job.proc.poll() is None:
             job.proc.kill()
