@@ -134,7 +134,7 @@ def _process(
     rules: AlertRules | None = None,
     extracted: Sequence[ExtractedPage | str] | None = None,
 ) -> BatchResult:
-    """Extract fetched pages (unless a cluster did), mark duplicates, tag countries, raise
+    """Extract fetched pages (unless ``extracted`` is given), mark duplicates, tag countries, raise
     alerts, store."""
     logger = get_run_logger()
     now = datetime.now(UTC)
@@ -373,13 +373,12 @@ def extract_and_store(
     con: duckdb.DuckDBPyConnection,
     entries: Sequence[FeedEntry],
     pages: Sequence[FetchResult],
-    pool: Executor | None,
+    extracted: Sequence[ExtractedPage | str],
     run_id: str,
     rules: AlertRules,
-    extracted: Sequence[ExtractedPage | str] | None = None,
 ) -> BatchResult:
-    """Record every page attempt, then extract (unless ``extracted`` holds the fetched pages'
-    results from a cluster), dedupe, tag and store the fetched ones."""
+    """Record every page attempt, then dedupe, tag and store the fetched pages, whose
+    extraction results (from the pool or the cluster) are ``extracted``, in order."""
     logger = get_run_logger()
     now = datetime.now(UTC)
     failures = []
@@ -389,7 +388,7 @@ def extract_and_store(
         failures.append(_page_log(run_id, entry, page, now))
     store.log_fetches(con, failures)
     pairs = [(e, p, now, run_id) for e, p in zip(entries, pages, strict=True) if p.ok]
-    result = _process(con, pairs, pool, run_id, archive=True, rules=rules, extracted=extracted)
+    result = _process(con, pairs, None, run_id, archive=True, rules=rules, extracted=extracted)
     result.failed += sum(1 for p in pages if not p.ok)
     return result
 
@@ -631,7 +630,7 @@ def store_entries(
         ready: Callable[[], list[ExtractedPage | str]],
         started: float,
     ) -> None:
-        result = extract_and_store(con, batch, pages, pool, run_id, rules, ready())
+        result = extract_and_store(con, batch, pages, ready(), run_id, rules)
         dups = sum(a.duplicate_of is not None for a in result.articles)
         summary.pages_fetched += sum(p.ok for p in pages)
         summary.pages_failed += result.failed
