@@ -31,6 +31,17 @@ def prefect_startup() -> float:
 
 
 def run() -> dict[str, Any]:
+    """As ``newsdesk run`` runs the flow: extraction forkserver started first, Prefect's
+    ephemeral-mode settings (flows/cli.py)."""
+    from flows.cli import prefect_run
+    from ingest.extract import start_forkserver
+
+    start_forkserver()
+    with prefect_run():
+        return _run()
+
+
+def _run() -> dict[str, Any]:
     from flows.nightly import nightly
 
     startup = prefect_startup()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,26 @@ PREFECT_DEFAULTS = {
 def _prefect_env() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+@contextlib.contextmanager
+def prefect_run() -> Iterator[None]:
+    """Prefect settings for a flow this command starts. In ephemeral mode (no PREFECT_API_URL)
+    no server outlives the run to watch flow-run heartbeats, and their thread holds the end of
+    every run for up to a second (it sleeps in 1 s steps and the run waits for it), so they are
+    switched off there; with a configured server they stay on, for crash detection."""
+    _prefect_env()
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -127,11 +148,15 @@ def _run_locked(settings: Any) -> int:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     _prefect_env()
+    from ingest.extract import start_forkserver
+
+    if not settings.dask_address:
+        start_forkserver()  # the extraction workers' code loads while Prefect starts
     from flows import progress
     from flows.nightly import flow_for
 
     try:
-        with progress.display():
+        with prefect_run(), progress.display():
             summary = flow_for(settings)(
                 feeds_file=str(settings.feeds),
                 db_path=str(settings.db),
@@ -332,14 +357,15 @@ def cmd_ingest_urls(args: argparse.Namespace) -> int:
     from flows.backfill import ingest_urls
 
     try:
-        summary = ingest_urls(
-            urls=urls,
-            sitemap=args.sitemap,
-            source=f"urls:{args.source or ''}",
-            db_path=str(settings.db),
-            seeds_dir=str(settings.seeds_dir),
-            allow_hosts=list(settings.allow_hosts),
-        )
+        with prefect_run():
+            summary = ingest_urls(
+                urls=urls,
+                sitemap=args.sitemap,
+                source=f"urls:{args.source or ''}",
+                db_path=str(settings.db),
+                seeds_dir=str(settings.seeds_dir),
+                allow_hosts=list(settings.allow_hosts),
+            )
     except RunLocked as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -449,7 +475,8 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     _prefect_env()
     from flows.nightly import reextract
 
-    summary = reextract(db_path=str(settings.db), since=since)
+    with prefect_run():
+        summary = reextract(db_path=str(settings.db), since=since)
     print(
         f"reextract {summary.run_id}: {summary.pages_fetched} archived pages, "
         f"{summary.articles_stored} articles written, {summary.pages_failed} without text, "

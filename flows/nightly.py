@@ -6,7 +6,6 @@ batch (never one per article); the logic lives in plain functions.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,7 +32,13 @@ from ingest.dedupe import (
     mark_near_duplicates,
     shingle_set,
 )
-from ingest.extract import extract_later, extract_many, extraction_pool
+from ingest.extract import (
+    extract_later,
+    extract_many,
+    extraction_pool,
+    pool_workers,
+    start_forkserver,
+)
 from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
@@ -71,6 +76,35 @@ def new_run_id(now: datetime) -> str:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+# Batches ramp up from RAMP[0] pages and back down to it: extraction starts as soon as a few pages
+# are fetched, and little storing is left once the last extraction ends. Full batches in between
+# keep the per-batch cost (two Prefect task runs, one transaction) small next to the work.
+RAMP = (25, 50, 100)
+
+
+def batch_sizes(total: int) -> list[int]:
+    """Sizes of the batches ``total`` new pages are split into, small at both ends."""
+    head: list[int] = []
+    tail: list[int] = []
+    left = total
+    for size in RAMP:
+        for side in (head, tail):
+            take = min(size, left)
+            if take:
+                side.append(take)
+                left -= take
+    middle = [min(BATCH_SIZE, left - i) for i in range(0, left, BATCH_SIZE)]
+    return head + middle + tail[::-1]
+
+
+def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
+    batches, start = [], 0
+    for size in batch_sizes(len(items)):
+        batches.append(items[start : start + size])
+        start += size
+    return batches
 
 
 @dataclass(frozen=True)
@@ -489,8 +523,8 @@ def flow_for(settings: Settings) -> Any:
 
 
 def _pool_for(pages: int) -> Executor | None:
-    cores = os.cpu_count() or 1
-    return extraction_pool(min(cores, 4)) if pages >= POOL_MIN_PAGES and cores > 1 else None
+    workers = pool_workers()
+    return extraction_pool(workers) if pages >= POOL_MIN_PAGES and workers > 1 else None
 
 
 @flow(name="newsdesk-nightly", log_prints=False, timeout_seconds=4 * 3600)
@@ -517,6 +551,8 @@ def _nightly(
 ) -> RunSummary:
     logger = get_run_logger()
     started = time.monotonic()
+    if not settings.dask_address:
+        start_forkserver()  # the extraction workers' code loads while the feeds are read
     con = connect(settings.db)
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
     rules = AlertRules.from_settings(settings)
@@ -617,7 +653,7 @@ def store_entries(
     on_cluster = bool(settings.dask_address)
     pool = None if on_cluster else _pool_for(len(entries))
     found: set[str] = set()
-    batches = list(_chunks(entries, BATCH_SIZE))
+    batches = _batches(entries)
     progress.start("pages", len(entries))
     # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
     # extracted (CPU, in the pool) while the previous one is deduplicated and stored (in this

@@ -9,8 +9,10 @@ backoff that honour Retry-After.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 import time
 import urllib.robotparser
 from collections.abc import Sequence
@@ -102,6 +104,13 @@ class HostGate:
             await asyncio.sleep(start - now)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: building one loads the CA bundle (about 0.1 s of
+    CPU), and a run makes a client per batch."""
+    return httpx.create_ssl_context()
+
+
 def make_client(settings: Settings) -> httpx.AsyncClient:
     """The shared client: connection reuse, timeouts, a descriptive User-Agent."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
@@ -113,6 +122,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         timeout=timeout,
         limits=limits,
         follow_redirects=False,
+        verify=tls_context(),
         headers={"User-Agent": settings.full_user_agent, "Accept-Encoding": "gzip, deflate"},
     )
 

@@ -170,11 +170,19 @@ EARLY: dict[str, EarlyServer] = {}
 def prefect_server() -> Iterator[str]:
     """One Prefect test server for the whole session, started early (see ``EarlyServer``)."""
     from prefect.logging.handlers import APILogWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
     early = EARLY.get("server") or EARLY.setdefault("server", EarlyServer())
     url = early.wait()
-    with temporary_settings(updates={PREFECT_API_URL: url}):
+    # As `newsdesk run` in ephemeral mode (flows/cli.py, prefect_run): no heartbeat thread to
+    # hold the end of every flow run for up to a second.
+    with temporary_settings(
+        updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
         yield url
         with contextlib.suppress(RuntimeError):
             APILogWorker.drain_all(timeout=5)

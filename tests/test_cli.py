@@ -291,3 +291,16 @@ def test_export_parquet_reads_back_with_same_counts(tmp_path: Path, capsys) -> N
         "hive_partitioning = true) ORDER BY 1"
     ).fetchall()
     assert days == [(20,), (21,), (22,)]
+
+
+def test_heartbeats_are_off_in_ephemeral_mode_and_on_with_a_server() -> None:
+    """In ephemeral mode the heartbeat thread only delays the end of each run (by up to 1 s);
+    a configured server may watch heartbeats to detect crashed runs, so they stay on."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.cli import prefect_run
+
+    with temporary_settings(updates={PREFECT_API_URL: None}), prefect_run():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), prefect_run():
+        assert get_current_settings().flows.heartbeat_frequency == 180

@@ -82,3 +82,27 @@ def test_pool_gives_same_results_in_order() -> None:
     with extraction_pool(2) as pool:
         parallel = extract_many(pages, pool)
     assert parallel == serial
+
+
+def _worker_state() -> tuple[bool, int, bool, int]:
+    import sys
+
+    from htmldate.extractors import get_external_parser
+    from py3langid import langid
+
+    from ingest.countries import default_detector
+
+    return (
+        "ingest.prewarm" in sys.modules,
+        get_external_parser.cache_info().currsize,
+        langid.IDENTIFIER is not None,
+        default_detector.cache_info().currsize,
+    )
+
+
+def test_pool_workers_start_warm() -> None:
+    """Workers fork from a forkserver that loaded the extraction code, the language model, the
+    country automaton and dateparser's locale tables once: no worker pays that start-up."""
+    with extraction_pool(2) as pool:
+        states = [pool.submit(_worker_state).result() for _ in range(4)]
+    assert states == [(True, 1, True, 1)] * 4

@@ -312,3 +312,79 @@ def test_every_documented_query_runs(prefect_server: str, demo_site: Site, tmp_p
                 raise AssertionError(f"{doc}: {statement}\n{exc}") from exc
     finally:
         con.close()
+
+
+WORDS = (
+    "harbour council budget river bridge station market winter farmers school museum railway "
+    "tunnel festival hospital library ferry valley harvest election court factory airport "
+    "forest coast energy water housing transport college stadium"
+)
+
+
+def _generated_site(root: Path, count: int, copy_of: int) -> None:
+    """``count`` distinct articles behind one RSS feed; the last one repeats article
+    ``copy_of`` under another headline."""
+    import random
+
+    words = WORDS.split()
+    bodies = []
+    for n in range(count - 1):
+        rng = random.Random(n)
+        bodies.append(
+            "".join(
+                "<p>" + " ".join(rng.choice(words) for _ in range(40)) + ".</p>" for _ in range(4)
+            )
+        )
+    bodies.append(bodies[copy_of])
+    items = []
+    for n, body in enumerate(bodies):
+        (root / f"a{n}.html").write_text(
+            f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
+            f"{body}</article></body></html>"
+        )
+        items.append(f"<item><title>Story {n}</title><link>{{{{base}}}}/a{n}.html</link></item>")
+    (root / "rss.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Generated</title>'
+        + "".join(items)
+        + "</channel></rss>"
+    )
+
+
+def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    from flows.demo import serve_site
+    from flows.nightly import batch_sizes
+
+    root = tmp_path / "site"
+    root.mkdir()
+    count = 61
+    assert len(batch_sizes(count)) == 3  # the copy is in the last batch, its original in the first
+    _generated_site(root, count, copy_of=3)
+    with serve_site(root, port=0) as site:
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feeds]]\nurl = "{site.url}/rss.xml"\nname = "Generated"\n')
+        summary = run(feeds, tmp_path / "w.duckdb")
+    assert (summary.pages_fetched, summary.articles_stored) == (count, count)
+    assert summary.duplicates == 1
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT c.url, o.url FROM articles c JOIN articles o ON c.duplicate_of = o.article_id"
+    ).fetchall()
+    archived = con.execute("SELECT count(*) FROM page_archive").fetchone()
+    con.close()
+    assert [(c.rsplit("/", 1)[1], o.rsplit("/", 1)[1]) for c, o in rows] == [
+        (f"a{count - 1}.html", "a3.html")
+    ]
+    assert archived == (count,)
+
+
+def test_batches_are_small_at_both_ends_and_cover_every_page() -> None:
+    from flows.nightly import BATCH_SIZE, RAMP, batch_sizes
+
+    for total in [*range(0, 400), 1000, 5032]:
+        sizes = batch_sizes(total)
+        assert sum(sizes) == total and all(0 < s <= BATCH_SIZE for s in sizes)
+        if sizes:
+            assert sizes[0] <= RAMP[0] and sizes[-1] <= RAMP[0]
+    assert max(batch_sizes(5032)) == BATCH_SIZE and len(batch_sizes(5032)) < 5032 / 150

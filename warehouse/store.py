@@ -6,6 +6,7 @@ crash converges to the same rows; each batch is written in one transaction.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -99,8 +100,10 @@ def record_feed_outcomes(
     """Write each feed's outcome and resulting health state (with its count of new entries),
     and, with ``run_id``, the run's per-feed record."""
     if run_id:
-        con.executemany(
-            "INSERT INTO run_feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        bulk_insert(
+            con,
+            "run_feeds",
+            RUN_FEED_COLUMNS,
             [
                 [
                     run_id,
@@ -115,39 +118,83 @@ def record_feed_outcomes(
                 ]
                 for o, _state, new in outcomes
             ],
+            RUN_FEED_TYPES,
         )
-    for o, state, new_entries in outcomes:
-        if o.status == "skipped":
-            continue
-        success = not o.failed
-        con.execute(
-            """
-            UPDATE feeds SET
-                last_status = ?, last_http_status = ?, last_error = ?, last_fetched_at = ?,
-                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                consecutive_failures = ?, entries_seen = coalesce(?, entries_seen),
-                etag = ?, last_modified = ?, body_hash = ?, not_modified_streak = ?,
-                next_fetch_after = ?, last_entries_new = ?
-            WHERE feed_url = ?
-            """,
-            [
-                o.status,
-                o.http_status,
-                o.error,
-                at,
-                success,
-                at,
-                state.consecutive_failures,
-                o.entries_seen if o.status in ("ok", "malformed") else None,
-                state.etag,
-                state.last_modified,
-                state.body_hash,
-                state.not_modified_streak,
-                state.next_fetch_after,
-                new_entries,
-                o.feed_url,
-            ],
-        )
+    rows = [
+        [
+            o.feed_url,
+            o.status,
+            o.http_status,
+            o.error,
+            at,
+            at if not o.failed else None,
+            state.consecutive_failures,
+            o.entries_seen if o.status in ("ok", "malformed") else None,
+            state.etag,
+            state.last_modified,
+            state.body_hash,
+            state.not_modified_streak,
+            state.next_fetch_after,
+            new_entries,
+        ]
+        for o, state, new_entries in outcomes
+        if o.status != "skipped"
+    ]
+    if not rows:
+        return
+    selects = ", ".join(f"unnest(?::JSON::{t}[]) AS {c}" for c, t in FEED_UPDATE_COLUMNS.items())
+    con.execute(
+        f"""
+        UPDATE feeds SET
+            last_status = v.status, last_http_status = v.http_status, last_error = v.error,
+            last_fetched_at = v.fetched_at,
+            last_success_at = coalesce(v.success_at, feeds.last_success_at),
+            consecutive_failures = v.consecutive_failures,
+            entries_seen = coalesce(v.entries_seen, feeds.entries_seen),
+            etag = v.etag, last_modified = v.last_modified, body_hash = v.body_hash,
+            not_modified_streak = v.not_modified_streak, next_fetch_after = v.next_fetch_after,
+            last_entries_new = v.entries_new
+        FROM (SELECT {selects}) AS v
+        WHERE feeds.feed_url = v.feed_url
+        """,
+        [as_list(col) for col in zip(*rows, strict=True)],
+    )
+
+
+RUN_FEED_COLUMNS = (
+    "run_id",
+    "feed_url",
+    "name",
+    "status",
+    "http_status",
+    "error",
+    "entries_seen",
+    "new_entries",
+    "elapsed_ms",
+)
+RUN_FEED_TYPES = {
+    "http_status": "INTEGER",
+    "entries_seen": "INTEGER",
+    "new_entries": "INTEGER",
+    "elapsed_ms": "INTEGER",
+}
+# The per-feed values of a run's health update, in the order ``record_feed_outcomes`` builds.
+FEED_UPDATE_COLUMNS = {
+    "feed_url": "VARCHAR",
+    "status": "VARCHAR",
+    "http_status": "INTEGER",
+    "error": "VARCHAR",
+    "fetched_at": "TIMESTAMPTZ",
+    "success_at": "TIMESTAMPTZ",
+    "consecutive_failures": "INTEGER",
+    "entries_seen": "INTEGER",
+    "etag": "VARCHAR",
+    "last_modified": "VARCHAR",
+    "body_hash": "VARCHAR",
+    "not_modified_streak": "INTEGER",
+    "next_fetch_after": "TIMESTAMPTZ",
+    "entries_new": "INTEGER",
+}
 
 
 def stored_urls(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -> set[str]:
@@ -252,15 +299,16 @@ def _insert_batch(
         ],
         {"mentions": "INTEGER", "first_offset": "INTEGER"},
     )
-    if alerts:
-        con.executemany(
-            "INSERT INTO alerts (alert_id, country_code, country_name, article_id, raised_at,"
-            " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                [a.alert_id, a.country_code, a.country_name, a.article_id, a.raised_at, a.run_id]
-                for a in alerts
-            ],
-        )
+    bulk_insert(
+        con,
+        "alerts",
+        ("alert_id", "country_code", "country_name", "article_id", "raised_at", "run_id"),
+        [
+            [a.alert_id, a.country_code, a.country_name, a.article_id, a.raised_at, a.run_id]
+            for a in alerts
+        ],
+        {"raised_at": "TIMESTAMPTZ"},
+    )
     if alerts and channels:
         con.execute(
             "INSERT INTO alert_deliveries (alert_id, channel_id, channel, status)"
@@ -518,28 +566,38 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def archive_pages(con: duckdb.DuckDBPyConnection, pages: Sequence[ArchivedPage]) -> None:
-    """Keep the latest body of each page (a re-fetched page replaces its older body)."""
-    if not pages:
+    """Keep the latest body of each page (a re-fetched page replaces its older body).
+
+    One statement per batch: bodies travel base64-encoded in a JSON list, because DuckDB's
+    ``executemany`` runs row by row (2.5 s for a batch of 200 pages, against 40 ms)."""
+    latest = {p.canonical_url: p for p in pages}
+    if not latest:
         return
-    con.executemany(
-        "INSERT OR REPLACE INTO page_archive VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                p.canonical_url,
-                p.url,
-                p.final_url,
-                p.status,
-                p.headers,
-                p.entry,
-                p.body_zstd,
-                p.raw_bytes,
-                p.stored_bytes,
-                p.fetched_at,
-                p.run_id,
-            ]
-            for p in pages
-        ],
+    columns = {
+        "canonical_url": "VARCHAR",
+        "url": "VARCHAR",
+        "final_url": "VARCHAR",
+        "status": "INTEGER",
+        "headers": "VARCHAR",
+        "entry": "VARCHAR",
+        "body_zstd": "VARCHAR",
+        "raw_bytes": "INTEGER",
+        "stored_bytes": "INTEGER",
+        "fetched_at": "TIMESTAMPTZ",
+        "run_id": "VARCHAR",
+    }
+    values = [
+        as_list(
+            base64.b64encode(getattr(p, c)).decode("ascii") if c == "body_zstd" else getattr(p, c)
+            for p in latest.values()
+        )
+        for c in columns
+    ]
+    selects = ", ".join(
+        f"{'from_base64' if c == 'body_zstd' else ''}(unnest(?::JSON::{t}[])) AS {c}"
+        for c, t in columns.items()
     )
+    con.execute(f"INSERT OR REPLACE INTO page_archive SELECT {selects}", values)
 
 
 def archived_pages(
