@@ -281,9 +281,14 @@ def backfill_index(con: duckdb.DuckDBPyConnection, rebuild: bool = False) -> int
 
 @task(cache_policy=NO_CACHE)
 def load_seed_articles(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> int:
-    """Store the seeds (idempotent) with their countries: the baseline that never alerts."""
-    seeds, index = find_duplicates(con, load_seeds(seeds_dir))
-    return store.store_batch(con, seeds, tag_countries(seeds), [], index=index)
+    """Store the seeds not stored yet with their countries: the baseline that never alerts.
+    Stored ones are skipped before any detection (a stored seed is left as it is anyway)."""
+    seeds = load_seeds(seeds_dir)
+    stored = store.stored_urls(con, [s.canonical_url for s in seeds])
+    fresh, index = find_duplicates(con, [s for s in seeds if s.canonical_url not in stored])
+    if not fresh:
+        return 0
+    return store.store_batch(con, fresh, tag_countries(fresh), [], index=index)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
@@ -727,7 +732,10 @@ def finish(
     summary.alerts_raised = len(new)
     deliver_alerts(settings, con, run_id)
     if summary.articles_stored or summary.revisions:
-        reason = build_fts_index(con, settings.fts_extension or None)
+        window = timedelta(days=settings.search_days) if settings.search_days else None
+        reason = build_fts_index(
+            con, settings.fts_extension or None, datetime.now(UTC) - window if window else None
+        )
         if reason:
             get_run_logger().info("full-text index not built: %s", reason)
     summary.seconds = round(time.monotonic() - started, 2)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # The DuckDB fts extension for BM25 search: a file path or an extension name; empty uses the
     # copy shipped in the duckdb-extension-fts package (no download at run time).
     fts_extension: str = ""
+    # Days of originals that BM25 search ranks (its index is rebuilt after each run, so its cost
+    # follows this window, not the warehouse); older ones are matched by substring. 0: all.
+    search_days: int = Field(default=90, ge=0)
     # A Dask scheduler (tcp://host:8786): page fetching and extraction run on its workers through
     # prefect-dask's DaskTaskRunner; empty runs everything on this machine.
     dask_address: str = ""

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flows.cli import main
@@ -97,3 +97,30 @@ def test_search_terms_are_parameters_not_sql(tmp_path: Path, capsys) -> None:
     con = connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM articles").fetchone() == (4,)
     con.close()
+
+
+def test_ranked_window_then_older_articles_by_substring(tmp_path: Path, capsys) -> None:
+    """The BM25 index holds only the window's originals (so rebuilding it costs the window, not
+    the history); an older match is still listed, after the ranked ones, with a notice."""
+    db = tmp_path / "w.duckdb"
+    populate(db)
+    con = connect(db)
+    old = Article(
+        article_id="e",
+        source="feed",
+        url="https://x/e",
+        canonical_url="https://x/e",
+        title="Story e",
+        fetched_at=NOW - timedelta(days=40),
+        text="Last year's railway timetable for the harbour line.",
+        content_hash="e",
+    )
+    store.store_batch(con, [old], [], [])
+    assert build_fts_index(con, since=NOW - timedelta(days=30)) is None
+    indexed = con.execute("SELECT article_id FROM search_docs ORDER BY 1").fetchall()
+    con.close()
+    assert indexed == [("a",), ("b",), ("c",)]
+    assert main(["search", "railway harbour", "--db", str(db), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert [ln.split(",")[0] for ln in captured.out.splitlines()[1:]] == ["a", "b", "e"]
+    assert "1 older article(s), outside the ranked search window" in captured.err

@@ -1,6 +1,11 @@
 """Full-text search over stored originals: BM25 through DuckDB's fts extension when it is
 available and indexed, otherwise a plain substring match ranked by how often the terms occur.
 
+The BM25 index covers a window of recent originals (``NEWSDESK_SEARCH_DAYS``), copied into
+``search_docs`` and indexed again after each run: DuckDB's fts index cannot be updated in place,
+and rebuilding it over the whole history would make every night cost more than the one before.
+Older originals are still found, by substring, after the ranked ones.
+
 Terms and filters are always bound as query parameters.
 """
 
@@ -12,7 +17,8 @@ from typing import Any
 
 import duckdb
 
-FTS_SCHEMA = "fts_main_articles"
+SEARCH_TABLE = "search_docs"
+FTS_SCHEMA = f"fts_main_{SEARCH_TABLE}"
 
 
 def extension_path() -> str:
@@ -50,14 +56,27 @@ def fts_ready(con: duckdb.DuckDBPyConnection, extension: str | None = None) -> s
     return None
 
 
-def build_fts_index(con: duckdb.DuckDBPyConnection, extension: str | None = None) -> str | None:
-    """(Re)build the BM25 index after a run; returns why not when the extension is missing."""
+def build_fts_index(
+    con: duckdb.DuckDBPyConnection, extension: str | None = None, since: datetime | None = None
+) -> str | None:
+    """(Re)build the BM25 index over the originals fetched since ``since`` (all when None);
+    returns why not when the extension is missing. Articles are appended in fetch order, so
+    DuckDB skips the row groups before the window: the cost follows the window, not the
+    warehouse."""
     failure = load_fts(con, extension)
     if failure:
         return failure
     try:
+        con.execute("DROP SCHEMA IF EXISTS fts_main_articles CASCADE")  # before the window
         con.execute(
-            "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', overwrite = 1)"
+            f"CREATE OR REPLACE TABLE {SEARCH_TABLE} AS SELECT article_id, title, text"
+            " FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
+            " AND (?::TIMESTAMPTZ IS NULL OR fetched_at >= ?::TIMESTAMPTZ)",
+            [since, since],
+        )
+        con.execute(
+            f"PRAGMA create_fts_index('{SEARCH_TABLE}', 'article_id', 'title', 'text',"
+            " overwrite = 1)"
         )
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
@@ -72,10 +91,12 @@ def search(
     limit: int = 20,
     extension: str | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]], str | None]:
-    """(columns, rows, notice): originals matching the terms, best first."""
+    """(columns, rows, notice): originals matching the terms, best first: BM25 over the
+    indexed window, then older originals by substring."""
+    columns = ["article_id", "score", "published_at", "site_name", "title", "url"]
     words = [w for w in terms.split() if w]
     if not words:
-        return ["article_id", "score", "published_at", "site_name", "title", "url"], [], None
+        return columns, [], None
     notice = fts_ready(con, extension)
     filters = (
         "a.source = 'feed' AND a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
@@ -83,37 +104,54 @@ def search(
         "m.article_id = a.article_id AND m.country_code = upper(?)))"
     )
     params: list[Any] = [since, since, country, country]
-    if notice is None:
-        sql = (
-            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
-            " conjunctive := 1) AS score, a.published_at, a.site_name, a.title, a.url"
-            " FROM articles a"
-            f" WHERE {filters}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?"
+    if notice is not None:
+        return columns, _substring(con, words, filters, params, limit, ""), notice
+    rows = con.execute(
+        f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
+        " conjunctive := 1) AS score, a.published_at, a.site_name, a.title, a.url"
+        f" FROM {SEARCH_TABLE} s JOIN articles a USING (article_id)"
+        f" WHERE {filters}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?",
+        [terms, *params, limit],
+    ).fetchall()
+    if len(rows) < limit:
+        older = _substring(
+            con,
+            words,
+            filters,
+            params,
+            limit - len(rows),
+            f" AND a.article_id NOT IN (SELECT article_id FROM {SEARCH_TABLE})",
         )
-        cur = con.execute(sql, [terms, *params, limit])
-    else:
-        conditions = " AND ".join(
-            "(lower(a.text) LIKE '%' || lower(?) || '%' OR lower(coalesce(a.title, '')) LIKE "
-            "'%' || lower(?) || '%')"
-            for _ in words
-        )
-        occurrences = " + ".join(
-            "(length(a.text) - length(replace(lower(a.text), lower(?), ''))) / length(?)"
-            for _ in words
-        )
-        sql = (
-            f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name,"
-            f" a.title, a.url FROM articles a WHERE {filters} AND {conditions}"
-            " ORDER BY score DESC, a.published_at DESC LIMIT ?"
-        )
-        cur = con.execute(
-            sql,
-            [
-                *[x for w in words for x in (w, w)],
-                *params,
-                *[x for w in words for x in (w, w)],
-                limit,
-            ],
-        )
-    columns = [d[0] for d in cur.description or []]
-    return columns, cur.fetchall(), notice
+        if older:
+            notice = (
+                f"{len(older)} older article(s), outside the ranked search window "
+                "(NEWSDESK_SEARCH_DAYS), matched by substring and listed last"
+            )
+        rows += older
+    return columns, rows, notice
+
+
+def _substring(
+    con: duckdb.DuckDBPyConnection,
+    words: list[str],
+    filters: str,
+    params: list[Any],
+    limit: int,
+    extra: str,
+) -> list[tuple[Any, ...]]:
+    """Originals containing every word, ranked by how often the words occur."""
+    conditions = " AND ".join(
+        "(lower(a.text) LIKE '%' || lower(?) || '%' OR lower(coalesce(a.title, '')) LIKE "
+        "'%' || lower(?) || '%')"
+        for _ in words
+    )
+    occurrences = " + ".join(
+        "(length(a.text) - length(replace(lower(a.text), lower(?), ''))) / length(?)" for _ in words
+    )
+    pairs = [x for w in words for x in (w, w)]
+    return con.execute(
+        f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name,"
+        f" a.title, a.url FROM articles a WHERE {filters} AND {conditions}{extra}"
+        " ORDER BY score DESC, a.published_at DESC LIMIT ?",
+        [*pairs, *params, *pairs, limit],
+    ).fetchall()
