@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.nightly import (
     AlertRules,
@@ -99,7 +100,7 @@ def _ingest(
         backfill_index(con)
         load_seed_articles(con, settings.seeds_dir)
         entries = entries_for(list(urls), source)
-        fresh, _updated = select_new(con, entries)
+        fresh, _updated = select_new(con, quote(entries))
         summary.entries_seen, summary.new_entries = len(entries), len(fresh)
         logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
         found = store_entries(
