@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -99,10 +98,8 @@ ROLES = (
 )
 
 
-def _cpu_seconds() -> dict[str, float]:
-    """CPU seconds so far of this process and its descendants, by role. A process's figure
-    includes its reaped children: the forkserver's includes the extraction workers, which
-    have all exited when the flow returns."""
+def _procs() -> dict[int, tuple[int, str, float]]:
+    """pid → (parent pid, command line, CPU seconds including reaped children)."""
     ticks = os.sysconf("SC_CLK_TCK")
     procs: dict[int, tuple[int, str, float]] = {}
     for name in filter(str.isdigit, os.listdir("/proc")):
@@ -113,6 +110,14 @@ def _cpu_seconds() -> dict[str, float]:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         procs[int(name)] = (int(fields[1]), cmd, sum(int(f) for f in fields[11:15]) / ticks)
+    return procs
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far of this process and its children, by role. A process's figure
+    includes its reaped children: the forkserver's includes the extraction workers, which
+    have all exited when the flow returns."""
+    procs = _procs()
     me = os.getpid()
     out: dict[str, float] = {"flow process": procs[me][2]}
     for parent, cmd, cpu in procs.values():
@@ -121,6 +126,24 @@ def _cpu_seconds() -> dict[str, float]:
         role = next((label for key, label in ROLES if key in cmd), "other")
         out[role] = out.get(role, 0.0) + cpu
     return out
+
+
+def _peak_mb(pid: int | str) -> float:
+    """Peak resident memory of a process since it started its program (VmHWM). Not
+    ``ru_maxrss``: Linux carries that across exec, so a spawned process would report the
+    memory its parent had when it forked."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    return [pid for pid, (parent, _cmd, _cpu) in _procs().items() if parent == me]
 
 
 def _pipeline(copies: int, conn: Any) -> None:
@@ -157,6 +180,7 @@ def _measure(copies: int) -> dict[str, Any]:
         )
         wall = time.perf_counter() - started
         cpu = {k: v - cpu_before.get(k, 0.0) for k, v in _cpu_seconds().items()}
+        children_peak = max((_peak_mb(pid) for pid in _children()), default=0.0)
     return {
         "pages": summary.pages_fetched,
         "stored": summary.articles_stored,
@@ -164,8 +188,8 @@ def _measure(copies: int) -> dict[str, Any]:
         "wall_s": wall,
         "cpu_s": cpu,
         "prefect_startup_s": startup,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_mb("self"),
+        "children_peak_rss_mb": children_peak,
     }
 
 
