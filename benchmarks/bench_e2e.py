@@ -261,7 +261,7 @@ def report(r: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
         + " | |",
         f"| peak RSS at {mem['pages']:,} pages: flow process / largest child (the loopback "
-        "site holding every page, the Prefect server, extraction workers) | "
+        "site holding every page, the Prefect server, the extraction forkserver) | "
         f"{mem['peak_rss_mb']:.0f} MB / {mem['children_peak_rss_mb']:.0f} MB | < 1 GiB |",
         f"| peak RSS at {e2e['pages']} pages (same processes) | {e2e['peak_rss_mb']:.0f} MB / "
         f"{e2e['children_peak_rss_mb']:.0f} MB | sublinear |",

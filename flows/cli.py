@@ -151,7 +151,7 @@ def _run_locked(settings: Any) -> int:
     from ingest.extract import start_forkserver
 
     if not settings.dask_address:
-        start_forkserver()  # the extraction workers' code loads while Prefect starts
+        start_forkserver(settings.extract_workers)  # workers' code loads while Prefect starts
     from flows import progress
     from flows.nightly import flow_for
 

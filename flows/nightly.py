@@ -531,8 +531,8 @@ def flow_for(settings: Settings) -> Any:
     return nightly.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
 
 
-def _pool_for(pages: int) -> Executor | None:
-    workers = pool_workers()
+def _pool_for(pages: int, configured: int = 0) -> Executor | None:
+    workers = pool_workers(configured)
     return extraction_pool(workers) if pages >= POOL_MIN_PAGES and workers > 1 else None
 
 
@@ -561,7 +561,7 @@ def _nightly(
     logger = get_run_logger()
     started = time.monotonic()
     if not settings.dask_address:
-        start_forkserver()  # the extraction workers' code loads while the feeds are read
+        start_forkserver(settings.extract_workers)  # workers' code loads while feeds are read
     con = connect(settings.db)
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
     rules = AlertRules.from_settings(settings)
@@ -664,7 +664,7 @@ def store_entries(
     # prefect-dask hands a quoted argument to the task as it is, so submissions to the cluster
     # go unquoted.
     passed: Callable[[Any], Any] = (lambda value: value) if on_cluster else quote
-    pool = None if on_cluster else _pool_for(len(entries))
+    pool = None if on_cluster else _pool_for(len(entries), settings.extract_workers)
     found: set[str] = set()
     batches = _batches(entries)
     progress.start("pages", len(entries))
@@ -795,7 +795,7 @@ def _reextract(
     summary = RunSummary(run_id=run_id)
     store.start_run(con, run_id, now)
     pages, raw, stored_bytes = store.archive_stats(con)
-    pool = _pool_for(pages)
+    pool = _pool_for(pages, settings.extract_workers)
     try:
         found: set[str] = set()
         for rows in store.archived_pages(con, since, BATCH_SIZE):

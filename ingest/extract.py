@@ -126,14 +126,14 @@ def extract_page(page: FetchResult) -> ExtractedPage | str:
 PRELOAD = ["ingest.prewarm"]
 
 
-def start_forkserver() -> None:
+def start_forkserver(configured: int = 0) -> None:
     """Start the forkserver that extraction workers fork from, with the extraction code loaded
     and warm. It loads in the background, so a flow calls this first and the workers are ready
     by the time the first pages are fetched. Does nothing when it is already running, or on
-    one core (no pool)."""
+    one core or with ``NEWSDESK_EXTRACT_WORKERS=1`` (no pool)."""
     from multiprocessing import forkserver
 
-    if pool_workers() < 2:
+    if pool_workers(configured) < 2:
         return
 
     ctx = multiprocessing.get_context("forkserver")
@@ -141,9 +141,10 @@ def start_forkserver() -> None:
     forkserver.ensure_running()
 
 
-def pool_workers() -> int:
-    """Extraction processes: one per core, at most 4 (past that a night is bound by fetching)."""
-    return min(os.cpu_count() or 1, 4)
+def pool_workers(configured: int = 0) -> int:
+    """Extraction processes: as configured (``NEWSDESK_EXTRACT_WORKERS``), else one per core, at
+    most 4 (past that a night is bound by fetching)."""
+    return configured or min(os.cpu_count() or 1, 4)
 
 
 def extraction_pool(workers: int) -> Executor:

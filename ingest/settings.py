@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # Days of originals that BM25 search ranks (its index is rebuilt after each run, so its cost
     # follows this window, not the warehouse); older ones are matched by substring. 0: all.
     search_days: int = Field(default=90, ge=0)
+    # Extraction processes; 0 is one per core (at most 4), 1 extracts in the flow process.
+    extract_workers: int = Field(default=0, ge=0)
     # A Dask scheduler (tcp://host:8786): page fetching and extraction run on its workers through
     # prefect-dask's DaskTaskRunner; empty runs everything on this machine.
     dask_address: str = ""

@@ -17,6 +17,9 @@ os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "fals
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 for _var in [v for v in os.environ if v.startswith("NEWSDESK_")]:
     del os.environ[_var]
+# Test runs extract a handful of pages: without a pool, no `newsdesk run` subprocess starts a
+# forkserver that loads trafilatura and dateparser for nothing. Tests of the pool ask for one.
+os.environ["NEWSDESK_EXTRACT_WORKERS"] = "1"
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
@@ -261,11 +264,24 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         )
 
 
+# Tests that create an extraction pool: its forkserver loads trafilatura and dateparser once.
+POOL_TESTS = {
+    "test_pool_gives_same_results_in_order",
+    "test_pool_workers_start_warm",
+    "test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones",
+}
+
+
 def pytest_collection_finish(session) -> None:
     """Start the Prefect server once the selection is final (after ``-m``/``-k``), if a
-    selected test needs it."""
+    selected test needs it; likewise the extraction forkserver, which loads in the background
+    while the first tests run."""
     if any("prefect_server" in getattr(i, "fixturenames", ()) for i in session.items):
         EARLY.setdefault("server", EarlyServer())
+    if any(i.name in POOL_TESTS for i in session.items):
+        from ingest.extract import start_forkserver
+
+        start_forkserver(2)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

@@ -106,3 +106,14 @@ def test_pool_workers_start_warm() -> None:
     with extraction_pool(2) as pool:
         states = [pool.submit(_worker_state).result() for _ in range(4)]
     assert states == [(True, 1, True, 1)] * 4
+
+
+def test_extraction_processes_follow_the_setting() -> None:
+    import os
+
+    from ingest.extract import pool_workers
+    from ingest.settings import Settings
+
+    assert Settings().extract_workers == 1  # set for the whole test session (conftest)
+    assert pool_workers(1) == 1 and pool_workers(3) == 3
+    assert pool_workers(0) == min(os.cpu_count() or 1, 4)

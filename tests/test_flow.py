@@ -351,10 +351,12 @@ def _generated_site(root: Path, count: int, copy_of: int) -> None:
 
 
 def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
-    prefect_server: str, tmp_path: Path
+    prefect_server: str, tmp_path: Path, monkeypatch
 ) -> None:
     from flows.demo import serve_site
     from flows.nightly import batch_sizes
+
+    monkeypatch.setenv("NEWSDESK_EXTRACT_WORKERS", "2")
 
     root = tmp_path / "site"
     root.mkdir()
