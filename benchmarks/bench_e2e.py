@@ -238,8 +238,8 @@ def report(r: dict[str, Any]) -> list[str]:
         f"The {r['pages']} article pages of the shared corpus (development split) on "
         f"{HOSTS} loopback hosts behind RSS feeds of {PER_FEED} entries; the nightly flow into a "
         "fresh warehouse, in its own process, as `newsdesk run` starts it (the extraction "
-        "forkserver first, so its workers' code loads while Prefect starts; heartbeats off in "
-        "ephemeral mode); medians of 3.",
+        "forkserver first, so its workers' code loads while Prefect starts; no flow-run "
+        "heartbeats); medians of 3.",
         "",
         "| measure | value | target |",
         "|---|---|---|",

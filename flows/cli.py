@@ -30,20 +30,15 @@ def _prefect_env() -> None:
 
 @contextlib.contextmanager
 def prefect_run() -> Iterator[None]:
-    """Prefect settings for a flow this command starts. In ephemeral mode (no PREFECT_API_URL)
-    no server outlives the run to watch flow-run heartbeats, and their thread holds the end of
-    every run for up to a second (it sleeps in 1 s steps and the run waits for it), so they are
-    switched off there; with a configured server they stay on, for crash detection."""
+    """Prefect settings for a flow this command starts and waits for. Flow-run heartbeats are
+    off: they let a server notice a deployment's run whose process died, but a run started
+    here reports its end through this command's exit status, and the next run marks a killed
+    one abandoned; meanwhile their thread held the end of every run for up to a second (it
+    sleeps in 1 s steps and the run waits for it). Deployment runs (``newsdesk serve``) keep
+    them."""
     _prefect_env()
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    if PREFECT_API_URL.value():
-        yield
-        return
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 

@@ -181,8 +181,8 @@ def prefect_server() -> Iterator[str]:
 
     early = EARLY.get("server") or EARLY.setdefault("server", EarlyServer())
     url = early.wait()
-    # As `newsdesk run` in ephemeral mode (flows/cli.py, prefect_run): no heartbeat thread to
-    # hold the end of every flow run for up to a second.
+    # As `newsdesk run` (flows/cli.py, prefect_run): no heartbeat thread to hold the end of
+    # every flow run for up to a second.
     with temporary_settings(
         updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     ):

@@ -293,14 +293,15 @@ def test_export_parquet_reads_back_with_same_counts(tmp_path: Path, capsys) -> N
     assert days == [(20,), (21,), (22,)]
 
 
-def test_heartbeats_are_off_in_ephemeral_mode_and_on_with_a_server() -> None:
-    """In ephemeral mode the heartbeat thread only delays the end of each run (by up to 1 s);
-    a configured server may watch heartbeats to detect crashed runs, so they stay on."""
+def test_runs_started_by_the_command_have_no_heartbeat_thread() -> None:
+    """The heartbeat thread only delayed the end of each run (by up to 1 s); deployment runs,
+    which do not go through the command's ``prefect_run``, keep Prefect's default."""
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     from flows.cli import prefect_run
 
+    assert get_current_settings().flows.heartbeat_frequency == 180
     with temporary_settings(updates={PREFECT_API_URL: None}), prefect_run():
         assert get_current_settings().flows.heartbeat_frequency is None
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), prefect_run():
-        assert get_current_settings().flows.heartbeat_frequency == 180
+        assert get_current_settings().flows.heartbeat_frequency is None
