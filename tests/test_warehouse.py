@@ -11,6 +11,7 @@ from warehouse import store
 from warehouse.db import connect, migrations, schema_version
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def article(i: int, text: str = "", dup: str | None = None) -> Article:
@@ -187,3 +188,79 @@ def test_analyst_views(db: duckdb.DuckDBPyConnection) -> None:
     ).fetchall() == [("KE", "T1", "Kenya signed")]
     store.register_feeds(db, [FeedSpec(url="https://f/rss", name="F")])
     assert db.execute("SELECT name, needs_attention FROM feed_health").fetchall() == [("F", False)]
+
+
+def test_archive_keeps_the_latest_body_of_each_page(tmp_path: Path) -> None:
+    """One statement per batch, bodies as base64: a page fetched again replaces its body, and
+    the bytes come back exactly (binary, including NUL and invalid UTF-8)."""
+    from ingest.archive import pack, unpack
+    from ingest.models import FeedEntry, FetchResult
+
+    def page(n: int, body: bytes):
+        url = f"https://x.example/{n}"
+        entry = FeedEntry(
+            feed_url="https://x.example/feed",
+            entry_id=str(n),
+            url=url,
+            canonical_url=url,
+            title=f"T{n}",
+        )
+        return pack(
+            entry,
+            FetchResult(
+                url=url,
+                final_url=url,
+                status=200,
+                content=body,
+                headers={"content-type": "text/html"},
+            ),
+            NOW,
+            "r1",
+        )
+
+    con = connect(tmp_path / "w.duckdb")
+    store.archive_pages(con, [page(1, b"<p>first</p>"), page(2, b"\x00\xff<p>two</p>" * 50)])
+    store.archive_pages(con, [page(1, b"<p>older copy</p>"), page(1, b"<p>second</p>")])
+    rows = {
+        r["canonical_url"]: unpack(r)[1].content
+        for b in store.archived_pages(con, None, 10)
+        for r in b
+    }
+    con.close()
+    assert rows == {
+        "https://x.example/1": b"<p>second</p>",
+        "https://x.example/2": b"\x00\xff<p>two</p>" * 50,
+    }
+
+
+def test_feed_health_update_keeps_what_a_failure_does_not_replace(tmp_path: Path) -> None:
+    """All feeds' outcomes go in one UPDATE: a failure keeps the last success time and the
+    entry count, a 304 keeps the count and counts as a success."""
+    from ingest.health import apply_outcome
+    from ingest.models import FeedOutcome
+
+    url = "https://a.example/rss"
+    con = connect(tmp_path / "w.duckdb")
+    store.register_feeds(con, [FeedSpec(url=url, name="A")])
+    steps = [
+        (FeedOutcome(feed_url=url, name="A", status="ok", entries_seen=5, etag='"e"'), NOW),
+        (FeedOutcome(feed_url=url, name="A", status="error", error="HTTP 500"), NOW + HOUR),
+        (FeedOutcome(feed_url=url, name="A", status="not_modified"), NOW + 2 * HOUR),
+    ]
+    seen = []
+    state = None
+    for outcome, at in steps:
+        state = apply_outcome(state, outcome, at, 3)
+        store.record_feed_outcomes(con, [(outcome, state, 1)], at)
+        seen.append(
+            con.execute(
+                "SELECT last_status, last_fetched_at, last_success_at, entries_seen,"
+                " consecutive_failures FROM feeds"
+            ).fetchone()
+        )
+    con.close()
+    assert seen == [
+        ("ok", NOW, NOW, 5, 0),
+        ("error", NOW + HOUR, NOW, 5, 1),
+        ("not_modified", NOW + 2 * HOUR, NOW + 2 * HOUR, 5, 0),
+    ]
