@@ -5,15 +5,15 @@ peak memory is its own."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import resource
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchmarks.isolated import isolated, peak_mb
 
 SIZES = (10_000, 100_000, 1_000_000)
 NEW = 1_000
@@ -30,7 +30,7 @@ def _texts() -> tuple[list[str], list[str]]:
     return stored, fresh + copies
 
 
-def _one(size: int, conn: Any) -> None:
+def _one(size: int) -> dict[str, Any]:
     from flows.nightly import find_duplicates
     from ingest.dedupe import fingerprint
     from ingest.models import Article
@@ -100,28 +100,21 @@ def _one(size: int, conn: Any) -> None:
             times.append(time.perf_counter() - started)
         found = sum(a.duplicate_of is not None for a in marked)
         con.close()
-    conn.send(
-        {
-            "stored": size,
-            "check_ms_per_article": statistics.median(times) / NEW * 1000,
-            "signature_ms_per_article": signature_ms,
-            "index_bytes_per_article": index_bytes,
-            "duplicates_found": found,
-            "expected_duplicates": PLANTED,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-    )
+    return {
+        "stored": size,
+        "check_ms_per_article": statistics.median(times) / NEW * 1000,
+        "signature_ms_per_article": signature_ms,
+        "index_bytes_per_article": index_bytes,
+        "duplicates_found": found,
+        "expected_duplicates": PLANTED,
+        "peak_rss_mb": peak_mb(),
+    }
 
 
 def run() -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
     rows = []
     for size in SIZES:
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_one, args=(size, child))
-        proc.start()
-        rows.append(parent.recv())
-        proc.join()
+        rows.append(isolated(_one, size))
         print(rows[-1], flush=True)
     growth = (rows[-1]["check_ms_per_article"] + rows[-1]["signature_ms_per_article"]) / (
         rows[0]["check_ms_per_article"] + rows[0]["signature_ms_per_article"]

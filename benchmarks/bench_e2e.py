@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import CORPUS, available, manifest
+from benchmarks.isolated import isolated, peak_mb
 from benchmarks.sites import SiteSpec, serve_hosts_process
 
 HOSTS = 4
@@ -128,32 +129,19 @@ def _cpu_seconds() -> dict[str, float]:
     return out
 
 
-def _peak_mb(pid: int | str) -> float:
-    """Peak resident memory of a process since it started its program (VmHWM). Not
-    ``ru_maxrss``: Linux carries that across exec, so a spawned process would report the
-    memory its parent had when it forked."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _children() -> list[int]:
     me = os.getpid()
     return [pid for pid, (parent, _cmd, _cpu) in _procs().items() if parent == me]
 
 
-def _pipeline(copies: int, conn: Any) -> None:
+def _pipeline(copies: int) -> dict[str, Any]:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.cli import prefect_run
     from ingest.extract import start_forkserver
 
     start_forkserver()  # as ``newsdesk run`` does: the workers' code loads while Prefect starts
     with prefect_run():
-        conn.send(_measure(copies))
+        return _measure(copies)
 
 
 def _measure(copies: int) -> dict[str, Any]:
@@ -180,7 +168,7 @@ def _measure(copies: int) -> dict[str, Any]:
         )
         wall = time.perf_counter() - started
         cpu = {k: v - cpu_before.get(k, 0.0) for k, v in _cpu_seconds().items()}
-        children_peak = max((_peak_mb(pid) for pid in _children()), default=0.0)
+        children_peak = max((peak_mb(pid) for pid in _children()), default=0.0)
     return {
         "pages": summary.pages_fetched,
         "stored": summary.articles_stored,
@@ -188,19 +176,9 @@ def _measure(copies: int) -> dict[str, Any]:
         "wall_s": wall,
         "cpu_s": cpu,
         "prefect_startup_s": startup,
-        "peak_rss_mb": _peak_mb("self"),
+        "peak_rss_mb": peak_mb("self"),
         "children_peak_rss_mb": children_peak,
     }
-
-
-def _in_process(copies: int) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_pipeline, args=(copies, child))
-    proc.start()
-    result: dict[str, Any] = parent.recv()
-    proc.join()
-    return result
 
 
 def run() -> dict[str, Any]:
@@ -210,10 +188,10 @@ def run() -> dict[str, Any]:
     contents = list(_pages(1).values())
     floors = sorted(floor(contents, workers) for _ in range(3))
     warm_floors = sorted(floor(contents, workers, warm_dates=True) for _ in range(3))
-    e2e = [_in_process(1) for _ in range(3)]
+    e2e = [isolated(_pipeline, 1) for _ in range(3)]
     e2e.sort(key=lambda r: r["wall_s"])
     median = e2e[1]
-    memory = _in_process(17)
+    memory = isolated(_pipeline, 17)
     return {
         "pages": len(contents),
         "workers": workers,
