@@ -61,15 +61,9 @@ def _site_only(copies: int) -> SiteSpec:
 def _floor_one(content: bytes) -> None:
     import trafilatura
 
-    trafilatura.bare_extraction(
-        content,
-        url="https://x.example/a",
-        with_metadata=True,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        deduplicate=False,
-    )
+    from ingest.extract import TRAFILATURA_OPTIONS
+
+    trafilatura.bare_extraction(content, url="https://x.example/a", **TRAFILATURA_OPTIONS)
 
 
 def _warm_dates() -> None:

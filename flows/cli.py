@@ -667,8 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
         "search",
         help="full-text search over stored originals",
         description="Search the stored originals: BM25 ranking through DuckDB's fts extension "
-        "(shipped as the duckdb-extension-fts package), otherwise a substring match ranked by "
-        "term counts.",
+        "(shipped as the duckdb-extension-fts package) over the last NEWSDESK_SEARCH_DAYS days, "
+        "then older originals by substring; without the extension, a substring match ranked "
+        "by term counts.",
     )
     search_cmd.add_argument("terms", help="words to look for (all must occur)")
     search_cmd.add_argument("--since", help="only articles fetched on or after YYYY-MM-DD")

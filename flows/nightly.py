@@ -66,6 +66,7 @@ from warehouse.search import build_fts_index
 # Large task arguments (entries, pages, extraction results) are passed in ``quote``: Prefect
 # would otherwise walk every element of them looking for futures, about 1 s of CPU per run of
 # 300 pages, taken from extraction on two cores.
+
 # Pages are fetched, extracted and stored in batches: memory stays bounded and a crash loses at
 # most one batch of work, while the per-batch overhead stays small next to the extraction.
 BATCH_SIZE = 200

@@ -67,7 +67,8 @@ def build_fts_index(
     if failure:
         return failure
     try:
-        con.execute("DROP SCHEMA IF EXISTS fts_main_articles CASCADE")  # before the window
+        # The index over all of ``articles`` that versions before the window built.
+        con.execute("DROP SCHEMA IF EXISTS fts_main_articles CASCADE")
         con.execute(
             f"CREATE OR REPLACE TABLE {SEARCH_TABLE} AS SELECT article_id, title, text"
             " FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
