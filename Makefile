@@ -10,8 +10,10 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet uv
 
+# Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every
+# process would otherwise compile prefect & co. from source at each start (4.5 s vs 2.4 s).
 setup: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: setup
 	$(UV) run --frozen newsdesk demo

@@ -3,9 +3,10 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 from conftest import FIXTURES
 
-from ingest.feeds import parse_feed, read_feed
+from ingest.feeds import cut_at_cap, parse_feed, read_feed
 from ingest.models import FetchResult
 
 FEEDS = FIXTURES / "feeds"
@@ -78,6 +79,54 @@ def test_entry_cap() -> None:
     feed = parse_feed(raw, FEED_URL, max_entries=10)
     assert len(feed.entries) == 10
     assert any("20 entries past the 10 cap" in s for s in feed.skipped)
+
+
+def test_feed_past_the_cap_is_parsed_cut_with_the_same_entries_as_whole() -> None:
+    rss_items = "".join(
+        f"<item><title>t{i}</title><link>https://fixture.example/{i}</link>"
+        f"<pubDate>Tue, 03 Nov 2026 0{i % 10}:00:00 GMT</pubDate></item>"
+        for i in range(40)
+    )
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>Big</title>{rss_items}<dc:rights>r</dc:rights></channel></rss>"
+    ).encode()
+    atom_entries = "".join(
+        f"<atom:entry><atom:title>a{i}</atom:title><atom:id>urn:{i}</atom:id>"
+        f'<atom:link href="https://fixture.example/a/{i}"/></atom:entry>'
+        for i in range(40)
+    )
+    atom = (
+        '<atom:feed xmlns:atom="http://www.w3.org/2005/Atom"><atom:title>A</atom:title>'
+        f"{atom_entries}</atom:feed>"
+    ).encode()
+    for raw in (rss, atom):
+        cut = cut_at_cap(raw, 10)
+        assert cut is not None and cut[1] == 40 and len(cut[0]) < len(raw) / 2
+        feed = parse_feed(raw, FEED_URL, max_entries=10)
+        whole = feedparser.parse(raw).entries[:10]
+        assert [e.url for e in feed.entries] == [e.link for e in whole]
+        assert [e.published_at for e in feed.entries] == [
+            parse_feed(raw, FEED_URL, max_entries=40).entries[i].published_at for i in range(10)
+        ]
+        assert feed.bozo_reason is None and "30 entries past the 10 cap" in feed.skipped[-1]
+    assert cut_at_cap(rss, 40) is None
+
+
+def test_a_cut_that_would_break_the_feed_falls_back_to_the_whole_parse() -> None:
+    """An <item> tag quoted in a CDATA section is no entry: the cut lands inside the CDATA,
+    the cut document does not parse, and the whole one is parsed instead."""
+    quoted = "<![CDATA[the tags <item> and <item/> open an entry]]>"
+    items = "".join(
+        f"<item><title>t{i}</title><description>{quoted}</description>"
+        f"<link>https://fixture.example/{i}</link></item>"
+        for i in range(4)
+    )
+    raw = f'<rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    assert cut_at_cap(raw, 3) is not None
+    feed = parse_feed(raw, FEED_URL, max_entries=3)
+    assert [e.url for e in feed.entries] == [f"https://fixture.example/{i}" for i in range(3)]
+    assert feed.bozo_reason is None and "1 entries past the 3 cap" in feed.skipped[-1]
 
 
 def result(status: int | None, content: bytes = b"", error: str | None = None, **headers: str):
