@@ -17,12 +17,12 @@ from flows.nightly import (
     backfill_index,
     fail,
     finish,
-    load_seed_articles,
     new_run_id,
+    pending_seeds,
     select_new,
     store_entries,
 )
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
 from ingest.models import RunSummary
 from ingest.settings import Settings
 from ingest.urllist import entries_for, parse_sitemap
@@ -96,20 +96,21 @@ def _ingest(
     con = connect(settings.db)
     summary = RunSummary(run_id=run_id)
     store.start_run(con, run_id, now)
+    session = FetchSession(settings)
     try:
         backfill_index(con)
-        load_seed_articles(con, settings.seeds_dir)
+        seeds = pending_seeds(con, settings.seeds_dir)
         entries = entries_for(list(urls), source)
         fresh, _updated = select_new(con, quote(entries))
         summary.entries_seen, summary.new_entries = len(entries), len(fresh)
         logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
-        found = store_entries(
-            con, settings, fresh, run_id, AlertRules.from_settings(settings), summary
-        )
+        rules = AlertRules.from_settings(settings)
+        found = store_entries(con, settings, fresh, run_id, rules, summary, seeds, session)
         finish(con, settings, run_id, summary, started, found)
         return summary
     except BaseException as exc:
         fail(con, run_id, summary, exc)
         raise
     finally:
+        session.close()
         con.close()

@@ -6,6 +6,7 @@ batch (never one per article); the logic lives in plain functions.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ from ingest.dedupe import (
     shingle_set,
 )
 from ingest.extract import (
+    analyze_later,
     extract_later,
     extract_many,
     extraction_pool,
@@ -43,10 +45,11 @@ from ingest.extract import (
 from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
 from ingest.feeds import read_feed
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
 from ingest.health import apply_outcome, plan_fetch
 from ingest.models import (
     Article,
+    CountryCount,
     CountryMention,
     ExtractedPage,
     FeedEntry,
@@ -55,6 +58,7 @@ from ingest.models import (
     FeedState,
     FetchResult,
     RunSummary,
+    TextAnalysis,
 )
 from ingest.seeds import load_seeds
 from ingest.settings import Settings
@@ -184,7 +188,7 @@ def _process(
     candidates: list[Article] = []
     kept: list[ArchivedPage] = []
     prints: dict[str, Fingerprint] = {}
-    counts: dict[str, tuple[tuple[str, str, int, int, str], ...]] = {}
+    counts: dict[str, tuple[CountryCount, ...]] = {}
     for (entry, page, fetched_at, origin_run), result in zip(pairs, extracted, strict=True):
         if archive:
             kept.append(pack(entry, page, fetched_at, origin_run))
@@ -194,9 +198,12 @@ def _process(
             continue
         article = build_article(entry, result, fetched_at, origin_run)
         candidates.append(article)
-        if result.band_keys:
-            prints[article.article_id] = Fingerprint(result.band_keys, result.shingles)
-            counts[article.article_id] = result.countries
+        if result.analysis is not None:
+            counts[article.article_id] = result.analysis.countries
+            if result.analysis.band_keys:
+                prints[article.article_id] = Fingerprint(
+                    result.analysis.band_keys, result.analysis.shingles
+                )
     articles, index = find_duplicates(con, candidates, prints)
     mentions = tag_countries(articles, counts)
     rules = rules or AlertRules()
@@ -284,23 +291,40 @@ def backfill_index(con: duckdb.DuckDBPyConnection, rebuild: bool = False) -> int
         done += len(rows)
 
 
-@task(cache_policy=NO_CACHE)
-def load_seed_articles(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> int:
-    """Store the seeds not stored yet with their countries: the baseline that never alerts.
-    Stored ones are skipped before any detection (a stored seed is left as it is anyway)."""
+def pending_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> list[Article]:
+    """The seeds not stored yet (a stored seed is left as it is)."""
     seeds = load_seeds(seeds_dir)
     stored = store.stored_urls(con, [s.canonical_url for s in seeds])
-    fresh, index = find_duplicates(con, [s for s in seeds if s.canonical_url not in stored])
-    if not fresh:
+    return [s for s in seeds if s.canonical_url not in stored]
+
+
+@task(cache_policy=NO_CACHE)
+def store_seeds(
+    con: duckdb.DuckDBPyConnection,
+    seeds: Sequence[Article],
+    analyses: Sequence[TextAnalysis] | None = None,
+) -> int:
+    """Store seeds with their countries: the baseline that never alerts. ``analyses`` (in the
+    order of ``seeds``) come from a pool worker when the flow has a pool; without them the
+    text is analysed here."""
+    if not seeds:
         return 0
-    return store.store_batch(con, fresh, tag_countries(fresh), [], index=index)
+    done = dict(zip((s.article_id for s in seeds), analyses or (), strict=False))
+    prints = {k: Fingerprint(a.band_keys, a.shingles) for k, a in done.items() if a.band_keys}
+    fresh, index = find_duplicates(con, seeds, prints)
+    counts = {k: a.countries for k, a in done.items()}
+    return store.store_batch(con, fresh, tag_countries(fresh, counts), [], index=index)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def fetch_feeds(
     settings: Settings, specs: Sequence[FeedSpec], states: dict[str, FeedState], now: datetime
 ) -> list[FetchResult | str]:
-    """Fetch the feeds that are due; a feed backing off gets the reason instead of a result."""
+    """Fetch the feeds that are due; a feed backing off gets the reason instead of a result.
+
+    With a client of their own: the pages' session would keep the feeds' connections idle, and
+    httpcore checks every idle connection at each request (a third of its CPU on the e2e
+    benchmark)."""
     plans = {s.url: plan_fetch(states.get(s.url), now, settings.force_refetch_after) for s in specs}
     due = [s.url for s in specs if plans[s.url].fetch]
     fetched = iter(
@@ -391,8 +415,13 @@ def revise(
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def fetch_pages(settings: Settings, entries: Sequence[FeedEntry]) -> list[FetchResult]:
-    return fetch_all_sync(settings, [e.url for e in entries], FetchLimits.for_pages(settings))
+def fetch_pages(
+    settings: Settings, entries: Sequence[FeedEntry], session: FetchSession | None = None
+) -> list[FetchResult]:
+    """A batch's pages, through the run's session; on a Dask worker (no session), a client of
+    its own."""
+    urls, limits = [e.url for e in entries], FetchLimits.for_pages(settings)
+    return session.fetch(urls, limits) if session else fetch_all_sync(settings, urls, limits)
 
 
 @task(cache_policy=NO_CACHE)
@@ -567,6 +596,7 @@ def _nightly(
     summary = RunSummary(run_id=run_id, feeds_total=len(specs))
     rules = AlertRules.from_settings(settings)
     store.start_run(con, run_id, now)
+    session = FetchSession(settings)
     try:
         carried = store.queued_entries(con)
         if carried:
@@ -574,7 +604,9 @@ def _nightly(
         indexed = backfill_index(con)
         if indexed:
             logger.info("near-duplicate index: %d stored originals indexed", indexed)
-        logger.info("seeds: %d new", load_seed_articles(con, settings.seeds_dir))
+        # Stored just before the first batch (store_entries): their analysis runs in a warm
+        # pool worker, and fetching starts at once.
+        seeds = pending_seeds(con, settings.seeds_dir)
         store.register_feeds(con, specs)
         states = store.feed_states(con, [s.url for s in specs])
         progress.start("feeds", len(specs))
@@ -631,9 +663,9 @@ def _nightly(
         summary.entries_seen = len(entries)
         summary.new_entries = len(fresh)
         logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-        found = store_entries(con, settings, fresh, run_id, rules, summary)
+        found = store_entries(con, settings, fresh, run_id, rules, summary, seeds, session)
         if updated:
-            pages = fetch_pages(settings, quote(updated))
+            pages = fetch_pages(settings, quote(updated), quote(session))
             summary.revisions = revise(con, quote(updated), quote(pages), run_id)
             logger.info(
                 "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
@@ -647,6 +679,7 @@ def _nightly(
         fail(con, run_id, summary, exc)
         raise
     finally:
+        session.close()
         con.close()
 
 
@@ -657,9 +690,12 @@ def store_entries(
     run_id: str,
     rules: AlertRules,
     summary: RunSummary,
+    seeds: Sequence[Article] = (),
+    session: FetchSession | None = None,
 ) -> set[str]:
     """Fetch, extract, dedupe, tag and store new entries batch by batch; counts go to
-    ``summary``. Returns the countries their originals mention."""
+    ``summary``. Returns the countries their originals mention. ``seeds`` not stored yet are
+    stored before the first batch, so every entry is checked against them."""
     logger = get_run_logger()
     on_cluster = bool(settings.dask_address)
     # prefect-dask hands a quoted argument to the task as it is, so submissions to the cluster
@@ -672,7 +708,16 @@ def store_entries(
     # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
     # extracted (CPU, in the pool) while the previous one is deduplicated and stored (in this
     # process). Batches are stored in order, so each is checked against all before it.
-    upcoming = fetch_pages.submit(settings, passed(batches[0])) if batches else None
+    # A Dask worker fetches with a client of its own.
+    local = None if on_cluster else quote(session)
+    upcoming = fetch_pages.submit(settings, passed(batches[0]), local) if batches else None
+    analysed = analyze_later([s.text for s in seeds], pool) if seeds else None
+
+    def store_seeds_first() -> None:
+        nonlocal analysed
+        if analysed is not None:
+            logger.info("seeds: %d new", store_seeds(con, quote(seeds), quote(analysed())))
+            analysed = None
 
     def store(
         batch: Sequence[FeedEntry],
@@ -680,6 +725,7 @@ def store_entries(
         ready: Callable[[], list[ExtractedPage | str]],
         started: float,
     ) -> None:
+        store_seeds_first()
         result = extract_and_store(con, quote(batch), quote(pages), quote(ready()), run_id, rules)
         dups = sum(a.duplicate_of is not None for a in result.articles)
         summary.pages_fetched += sum(p.ok for p in pages)
@@ -697,6 +743,10 @@ def store_entries(
             time.monotonic() - started,
         )
 
+    if pool is not None:
+        # The pool's workers have the cores: DuckDB's second thread on small batch writes only
+        # takes CPU from extraction (the same writes on one thread: 40 % less CPU).
+        con.execute("SET threads = 1")
     try:
         pending = None
         for n, batch in enumerate(batches):
@@ -705,7 +755,7 @@ def store_entries(
             pages = upcoming.result()
             crash_point("pages-fetched")
             upcoming = (
-                fetch_pages.submit(settings, passed(batches[n + 1]))
+                fetch_pages.submit(settings, passed(batches[n + 1]), local)
                 if n + 1 < len(batches)
                 else None
             )
@@ -720,9 +770,12 @@ def store_entries(
             pending = (batch, pages, ready, started)
         if pending is not None:
             store(*pending)
+        store_seeds_first()
     finally:
         if pool is not None:
             pool.shutdown()
+            with contextlib.suppress(duckdb.Error):  # an invalidated connection: the error
+                con.execute("RESET threads")  # that invalidated it is the one to report
     return found
 
 

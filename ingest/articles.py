@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ingest.countries import detect_countries
-from ingest.models import Article, CountryMention, ExtractedPage, FeedEntry
+from ingest.models import Article, CountryCount, CountryMention, ExtractedPage, FeedEntry
 from ingest.normalize import content_hash, short_id
 
 
@@ -37,7 +37,7 @@ def build_article(
         site_name=page.site_name,
         language=page.language,
         text=page.text,
-        content_hash=content_hash(page.text),
+        content_hash=page.analysis.content_hash if page.analysis else content_hash(page.text),
         run_id=run_id,
         raw_entry=entry.raw,
         entry_updated_at=entry.updated_at,
@@ -46,7 +46,7 @@ def build_article(
 
 def tag_countries(
     articles: Sequence[Article],
-    known: Mapping[str, Sequence[tuple[str, str, int, int, str]]] | None = None,
+    known: Mapping[str, Sequence[CountryCount]] | None = None,
 ) -> list[CountryMention]:
     """Country mentions of the originals; duplicates get none (their original has them).
 

@@ -18,8 +18,8 @@ from typing import Any
 import py3langid
 import trafilatura
 
-from ingest.models import ExtractedPage, FetchResult
-from ingest.normalize import normalize_text
+from ingest.models import ExtractedPage, FetchResult, TextAnalysis
+from ingest.normalize import content_hash, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -159,28 +159,49 @@ def extraction_pool(workers: int) -> Executor:
     )
 
 
-def analyze_page(page: FetchResult) -> ExtractedPage | str:
-    """Extraction plus the per-article CPU work that follows it (signatures, countries), so a
-    process pool runs all of it in parallel."""
+def analyze_text(text: str) -> TextAnalysis:
+    """What the flow needs from an article's text besides the text itself."""
     from ingest.countries import detect_countries
     from ingest.dedupe import fingerprint
 
+    fp = fingerprint(text)
+    return TextAnalysis(
+        content_hash=content_hash(text),
+        band_keys=fp.band_keys,
+        shingles=fp.shingles,
+        countries=tuple(
+            (c.code, c.name, c.mentions, c.first_offset, c.snippet) for c in detect_countries(text)
+        ),
+    )
+
+
+def analyze_texts(texts: Sequence[str]) -> list[TextAnalysis]:
+    return [analyze_text(t) for t in texts]
+
+
+def analyze_page(page: FetchResult) -> ExtractedPage | str:
+    """Extraction plus the per-article CPU work that follows it, so a process pool runs all of
+    it in parallel."""
     result = extract_page(page)
     if isinstance(result, str):
         return result
-    fp = fingerprint(result.text)
-    counts = tuple(
-        (c.code, c.name, c.mentions, c.first_offset, c.snippet)
-        for c in detect_countries(result.text)
-    )
-    return result.model_copy(
-        update={"band_keys": fp.band_keys, "shingles": fp.shingles, "countries": counts}
-    )
+    return result.model_copy(update={"analysis": analyze_text(result.text)})
 
 
 def analyze_pages(pages: Sequence[FetchResult]) -> list[ExtractedPage | str]:
     """``analyze_page`` over a few pages: one pool task per chunk, not per page."""
     return [analyze_page(p) for p in pages]
+
+
+def analyze_later(
+    texts: Sequence[str], pool: Executor | None = None
+) -> Callable[[], list[TextAnalysis]]:
+    """``analyze_text`` over texts that need no extraction (the seeds), in a pool worker when
+    there is a pool: its workers have the country automaton built, the flow process has not
+    (0.3 s to build it there, before the first page could be fetched)."""
+    if pool is None or not texts:
+        return lambda: analyze_texts(texts)
+    return pool.submit(analyze_texts, list(texts)).result
 
 
 def extract_later(

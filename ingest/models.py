@@ -101,6 +101,20 @@ class FeedOutcome(Record):
         return self.status == "error"
 
 
+CountryCount = tuple[str, str, int, int, str]  # code, name, mentions, first offset, snippet
+
+
+class TextAnalysis(Record):
+    """The CPU work on an article's text after extraction, done where the extraction ran (a
+    pool worker) so that it runs in parallel too: the exact-duplicate hash, the near-duplicate
+    band keys and shingles, the country counts."""
+
+    content_hash: str
+    band_keys: tuple[int, ...] = ()
+    shingles: frozenset[int] = frozenset()
+    countries: tuple[CountryCount, ...] = ()
+
+
 class ExtractedPage(Record):
     """What trafilatura found in a page, normalized."""
 
@@ -112,11 +126,7 @@ class ExtractedPage(Record):
     site_name: str | None = None
     language: str | None = None
     text: str
-    # Filled by the extraction worker so this CPU work runs in parallel too (see
-    # ingest.extract.analyze_page): near-duplicate band keys and shingles, country counts.
-    band_keys: tuple[int, ...] = ()
-    shingles: frozenset[int] = frozenset()
-    countries: tuple[tuple[str, str, int, int, str], ...] = ()
+    analysis: TextAnalysis | None = None  # filled by ingest.extract.analyze_page
 
 
 class Article(Record):

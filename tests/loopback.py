@@ -21,6 +21,7 @@ class Stats:
     max_in_flight: int = 0
     starts: list[float] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    clients: set[tuple[str, int]] = field(default_factory=set)  # one per TCP connection
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -41,6 +42,7 @@ def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
                 stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
                 stats.starts.append(time.monotonic())
                 stats.agents.append(self.headers.get("User-Agent", ""))
+                stats.clients.add(self.client_address)
             try:
                 route = routes.get(path)
                 if route is None:

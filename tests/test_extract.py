@@ -4,7 +4,7 @@ import pytest
 from conftest import FIXTURES
 
 from flows.demo import SITE_DIR
-from ingest.extract import decode_html, extract_many, extract_page, extraction_pool
+from ingest.extract import analyze_page, decode_html, extract_many, extract_page, extraction_pool
 from ingest.models import ExtractedPage, FetchResult
 
 PAGES = FIXTURES / "pages"
@@ -28,6 +28,19 @@ def test_extracts_text_and_metadata() -> None:
     assert result.published_at == datetime(2026, 11, 26, tzinfo=UTC)
     assert result.text.startswith("Kenya and Tanzania signed an agreement")
     assert "Most read" not in result.text and "All rights reserved" not in result.text
+
+
+def test_analysis_done_with_the_extraction_matches_the_flow_process_functions() -> None:
+    from ingest.countries import detect_countries
+    from ingest.dedupe import fingerprint
+    from ingest.normalize import content_hash
+
+    result = analyze_page(page(SITE_DIR / "harbor/2026/11/kenya-tanzania-rail.html"))
+    assert isinstance(result, ExtractedPage) and result.analysis is not None
+    assert result.analysis.content_hash == content_hash(result.text)
+    assert result.analysis.band_keys == fingerprint(result.text).band_keys
+    codes = [c[0] for c in result.analysis.countries]
+    assert codes == [c.code for c in detect_countries(result.text)] and "KE" in codes
 
 
 def test_headline_line_is_not_part_of_text() -> None:

@@ -7,7 +7,7 @@ from loopback import body, drip, serve
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from ingest.fetch import FetchLimits, fetch_all_sync, retry_delay
+from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync, retry_delay
 from ingest.settings import Settings
 
 
@@ -166,6 +166,26 @@ def test_robots_txt_is_honoured_for_pages_and_cached(settings: Settings) -> None
     assert a.ok and b.ok
     assert c.error == "disallowed by robots.txt"
     assert stats.hits["/robots.txt"] == 1 and stats.hits["/private/c"] == 0
+
+
+def test_a_session_keeps_connections_robots_and_spacing_from_batch_to_batch(
+    settings: Settings,
+) -> None:
+    polite = settings.model_copy(update={"per_host_delay": 0.2, "per_host_connections": 1})
+    routes = {"/robots.txt": body(b"User-agent: *\nDisallow: /private/\n")}
+    routes.update({f"/news/{i}": body(b"ok") for i in range(4)})
+    with serve(routes) as (base, stats), FetchSession(polite) as session:
+        first = session.fetch(
+            [f"{base}/news/0", f"{base}/news/1"], limits(polite, obey_robots=True)
+        )
+        second = session.fetch(
+            [f"{base}/news/2", f"{base}/news/3"], limits(polite, obey_robots=True)
+        )
+    assert all(r.ok for r in first + second)
+    assert stats.hits["/robots.txt"] == 1
+    assert len(stats.clients) == 1  # one connection, kept alive across both batches
+    gaps = [b - a for a, b in zip(stats.starts[1:], stats.starts[2:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.18  # spacing held across the batch boundary
 
 
 def test_missing_robots_txt_allows_everything(settings: Settings) -> None:

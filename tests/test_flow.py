@@ -355,6 +355,7 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
 ) -> None:
     from flows.demo import serve_site
     from flows.nightly import batch_sizes
+    from ingest.countries import default_detector
 
     monkeypatch.setenv("NEWSDESK_EXTRACT_WORKERS", "2")
 
@@ -363,13 +364,21 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     count = 61
     assert len(batch_sizes(count)) == 3  # the copy is in the last batch, its original in the first
     _generated_site(root, count, copy_of=3)
+    detections = default_detector.cache_info()
     with serve_site(root, port=0) as site:
         feeds = tmp_path / "feeds.toml"
         feeds.write_text(f'[[feeds]]\nurl = "{site.url}/rss.xml"\nname = "Generated"\n')
         summary = run(feeds, tmp_path / "w.duckdb")
     assert (summary.pages_fetched, summary.articles_stored) == (count, count)
     assert summary.duplicates == 1
+    # Countries were found in the workers, the seed's too: this process never looked.
+    assert default_detector.cache_info() == detections
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    seeds = con.execute(
+        "SELECT count(*) FROM articles a JOIN country_mentions USING (article_id)"
+        " WHERE a.source = 'seed'"
+    ).fetchone()
+    assert seeds is not None and seeds[0] > 0
     rows = con.execute(
         "SELECT c.url, o.url FROM articles c JOIN articles o ON c.duplicate_of = o.article_id"
     ).fetchall()

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import orjson
 
 from ingest.archive import ArchivedPage
 from ingest.faults import crash_point
@@ -58,8 +59,9 @@ def _json_value(value: Any) -> Any:
 def as_list(values: Iterable[Any]) -> str:
     """A list parameter, passed as JSON and cast in SQL (``?::JSON::VARCHAR[]``): DuckDB 1.5
     converts a Python list parameter element by element (0.4 s for one batch's 8,000 band keys)
-    but parses JSON at memory speed (3 ms)."""
-    return json.dumps(list(values), default=_json_value)
+    but parses JSON at memory speed (3 ms). orjson: twice as fast as ``json`` on article texts,
+    and UTF-8 rather than ``\\u`` escapes."""
+    return orjson.dumps(list(values), default=_json_value).decode()
 
 
 def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) -> None:
