@@ -7,6 +7,9 @@ batch (never one per article); the logic lives in plain functions.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -76,6 +79,7 @@ from warehouse.search import build_fts_index
 BATCH_SIZE = 200
 # Below this many new pages a process pool costs more to start than it saves.
 POOL_MIN_PAGES = 24
+POOL_SWITCH_INTERVAL = 0.0005  # seconds, while extraction workers are fed (store_entries)
 
 
 def new_run_id(now: datetime) -> str:
@@ -561,6 +565,24 @@ def flow_for(settings: Settings) -> Any:
     return nightly.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+def trim_heap() -> None:
+    """Hand the heap memory freed by a stored batch back to the OS. glibc keeps freed pages
+    mapped, and each batch frees tens of MB of page bodies allocated by another thread: the
+    flow process peaked at 1,010 MB for 5,000 pages without this, 907 MB with it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _pool_for(pages: int, configured: int = 0) -> Executor | None:
     workers = pool_workers(configured)
     return extraction_pool(workers) if pages >= POOL_MIN_PAGES and workers > 1 else None
@@ -733,6 +755,7 @@ def store_entries(
         summary.articles_stored += result.stored
         summary.duplicates += dups
         found.update(m.country_code for m in result.mentions)
+        trim_heap()
         progress.advance("pages", len(batch))
         logger.info(
             "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
@@ -743,10 +766,15 @@ def store_entries(
             time.monotonic() - started,
         )
 
+    switch_interval = sys.getswitchinterval()
     if pool is not None:
         # The pool's workers have the cores: DuckDB's second thread on small batch writes only
         # takes CPU from extraction (the same writes on one thread: 40 % less CPU).
         con.execute("SET threads = 1")
+        # The threads that feed the workers wait for the GIL while the fetching thread runs;
+        # at the default 5 ms per hand-over, 13 chunks took 0.1-0.15 s to reach idle workers,
+        # 0.03 s at 0.5 ms.
+        sys.setswitchinterval(POOL_SWITCH_INTERVAL)
     try:
         pending = None
         for n, batch in enumerate(batches):
@@ -774,6 +802,7 @@ def store_entries(
     finally:
         if pool is not None:
             pool.shutdown()
+            sys.setswitchinterval(switch_interval)
             with contextlib.suppress(duckdb.Error):  # an invalidated connection: the error
                 con.execute("RESET threads")  # that invalidated it is the one to report
     return found

@@ -117,6 +117,8 @@ def test_pool_workers_start_warm() -> None:
     """Workers fork from a forkserver that loaded the extraction code, the language model, the
     country automaton and dateparser's locale tables once: no worker pays that start-up."""
     with extraction_pool(2) as pool:
+        # Every worker is started with the pool, not when a task first finds none idle.
+        assert len(pool._processes) == 2  # type: ignore[attr-defined]
         states = [pool.submit(_worker_state).result() for _ in range(4)]
     assert states == [(True, 1, True, 1)] * 4
 

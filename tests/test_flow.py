@@ -1,5 +1,6 @@
 """The nightly flow end to end: a real Prefect test server, loopback sites, a DuckDB file."""
 
+import sys
 from pathlib import Path
 
 import duckdb
@@ -365,6 +366,7 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     assert len(batch_sizes(count)) == 3  # the copy is in the last batch, its original in the first
     _generated_site(root, count, copy_of=3)
     detections = default_detector.cache_info()
+    switch_interval = sys.getswitchinterval()
     with serve_site(root, port=0) as site:
         feeds = tmp_path / "feeds.toml"
         feeds.write_text(f'[[feeds]]\nurl = "{site.url}/rss.xml"\nname = "Generated"\n')
@@ -373,6 +375,7 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     assert summary.duplicates == 1
     # Countries were found in the workers, the seed's too: this process never looked.
     assert default_detector.cache_info() == detections
+    assert sys.getswitchinterval() == switch_interval  # lowered while the pool ran, restored
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     seeds = con.execute(
         "SELECT count(*) FROM articles a JOIN country_mentions USING (article_id)"
