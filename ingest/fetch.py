@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import random
@@ -369,7 +370,9 @@ class FetchSession:
     def close(self) -> None:
         if self._loop.is_closed():
             return
-        self._call(self._fetcher.client.aclose()).result()
+        # Closing runs in a `finally` of the flow: it must not hide the error that ended it.
+        with contextlib.suppress(Exception):
+            self._call(self._fetcher.client.aclose()).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()

@@ -8,6 +8,8 @@ nightly run of a few hundred pages cannot amortize that twice over.
 
 from __future__ import annotations
 
+import gc
+
 from htmldate.extractors import get_external_parser
 
 from ingest.extract import analyze_page
@@ -45,3 +47,7 @@ def warm() -> None:
 
 
 warm()
+# What is loaded so far lives as long as the workers: out of their garbage collections, which
+# would otherwise traverse it again and again, writing to (and so copying) the memory pages
+# the workers share with this process (the use Python documents for gc.freeze before fork).
+gc.freeze()

@@ -235,9 +235,24 @@ class Background:
         import subprocess
 
         self.cwd = cwd
+        # A session of its own: killing it at the end of the test session also kills what it
+        # started (`serve --check` starts a Prefect server), even when its test never ran.
         self.proc = subprocess.Popen(
-            args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            args,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
+
+    def kill(self) -> None:
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def result(self, timeout: float = 240) -> tuple[int, str, str]:
         out, err = self.proc.communicate(timeout=timeout)
@@ -324,5 +339,4 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if early is not None:
         early.stop()
     for job in BACKGROUND.values():
-        if job.proc.poll() is None:
-            job.proc.kill()
+        job.kill()
