@@ -190,6 +190,22 @@ def test_analyst_views(db: duckdb.DuckDBPyConnection) -> None:
     assert db.execute("SELECT name, needs_attention FROM feed_health").fetchall() == [("F", False)]
 
 
+def test_feed_list_is_registered_in_one_statement_and_updated_in_place(db) -> None:
+    store.register_feeds(
+        db,
+        [
+            FeedSpec(url="https://a/rss", name="A", tags=("world",)),
+            FeedSpec(url="https://b/rss", name="B"),
+            FeedSpec(url="https://a/rss", name="A again", tags=("world", "africa")),
+        ],
+    )
+    store.register_feeds(db, [FeedSpec(url="https://b/rss", name="B renamed", tags=("x'y",))])
+    assert db.execute("SELECT feed_url, name, tags FROM feeds ORDER BY 1").fetchall() == [
+        ("https://a/rss", "A again", ["world", "africa"]),
+        ("https://b/rss", "B renamed", ["x'y"]),
+    ]
+
+
 def test_archive_keeps_the_latest_body_of_each_page(tmp_path: Path) -> None:
     """One statement per batch, bodies as base64: a page fetched again replaces its body, and
     the bytes come back exactly (binary, including NUL and invalid UTF-8)."""

@@ -65,10 +65,15 @@ def as_list(values: Iterable[Any]) -> str:
 
 
 def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) -> None:
-    con.executemany(
-        "INSERT INTO feeds (feed_url, name, tags) VALUES (?, ?, ?) "
+    """The feed list's names and tags, in one statement (``executemany`` took 4.5 ms a feed)."""
+    unique = {s.url: s for s in specs}  # one row per feed: an upsert may not touch a row twice
+    bulk_insert(
+        con,
+        "feeds",
+        ("feed_url", "name", "tags"),
+        [[s.url, s.name, list(s.tags)] for s in unique.values()],
+        {"tags": "VARCHAR[]"},
         "ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name, tags = excluded.tags",
-        [[s.url, s.name, list(s.tags)] for s in specs],
     )
 
 
