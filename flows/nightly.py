@@ -191,8 +191,7 @@ def _process(
     log_rows: list[dict[str, Any]] = []
     candidates: list[Article] = []
     kept: list[ArchivedPage] = []
-    prints: dict[str, Fingerprint] = {}
-    counts: dict[str, tuple[CountryCount, ...]] = {}
+    analysed: dict[str, TextAnalysis] = {}
     for (entry, page, fetched_at, origin_run), result in zip(pairs, extracted, strict=True):
         if archive:
             kept.append(pack(entry, page, fetched_at, origin_run))
@@ -203,11 +202,8 @@ def _process(
         article = build_article(entry, result, fetched_at, origin_run)
         candidates.append(article)
         if result.analysis is not None:
-            counts[article.article_id] = result.analysis.countries
-            if result.analysis.band_keys:
-                prints[article.article_id] = Fingerprint(
-                    result.analysis.band_keys, result.analysis.shingles
-                )
+            analysed[article.article_id] = result.analysis
+    prints, counts = _split(analysed)
     articles, index = find_duplicates(con, candidates, prints)
     mentions = tag_countries(articles, counts)
     rules = rules or AlertRules()
@@ -225,6 +221,14 @@ def _process(
         stored = store.store_batch(con, articles, mentions, raised, kept, index, rules.channels)
     store.log_fetches(con, log_rows)
     return BatchResult(articles, mentions, stored, len(log_rows))
+
+
+def _split(
+    analysed: Mapping[str, TextAnalysis],
+) -> tuple[dict[str, Fingerprint], dict[str, tuple[CountryCount, ...]]]:
+    """Worker analyses by article id, as ``find_duplicates`` and ``tag_countries`` take them."""
+    prints = {k: Fingerprint(a.band_keys, a.shingles) for k, a in analysed.items() if a.band_keys}
+    return prints, {k: a.countries for k, a in analysed.items()}
 
 
 def find_duplicates(
@@ -311,12 +315,8 @@ def store_seeds(
     """Store seeds with their countries: the baseline that never alerts. ``analyses`` (in the
     order of ``seeds``) come from a pool worker when the flow has a pool; without them the
     text is analysed here."""
-    if not seeds:
-        return 0
-    done = dict(zip((s.article_id for s in seeds), analyses or (), strict=False))
-    prints = {k: Fingerprint(a.band_keys, a.shingles) for k, a in done.items() if a.band_keys}
+    prints, counts = _split(dict(zip((s.article_id for s in seeds), analyses or (), strict=False)))
     fresh, index = find_duplicates(con, seeds, prints)
-    counts = {k: a.countries for k, a in done.items()}
     return store.store_batch(con, fresh, tag_countries(fresh, counts), [], index=index)
 
 

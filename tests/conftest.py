@@ -146,7 +146,8 @@ class EarlyServer:
         import threading
 
         folder = Path(tempfile.mkdtemp(prefix="newsdesk-prefect-server-"))
-        self.url = f"http://127.0.0.1:{_free_port()}/api"
+        port = str(_free_port())
+        self.url = f"http://127.0.0.1:{port}/api"
         env = {
             **os.environ,
             "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'p.db'}",
@@ -154,7 +155,6 @@ class EarlyServer:
             "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
         }
-        port = self.url.split(":")[2].split("/")[0]
         uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--lifespan", "on"]
         self.proc = subprocess.Popen(
             [*uvicorn, "--host", "127.0.0.1", "--port", port, "--log-level", "error", APP],
