@@ -68,7 +68,7 @@ from ingest.settings import Settings
 from warehouse import snapshot, store
 from warehouse.db import connect
 from warehouse.lock import run_lock
-from warehouse.search import build_fts_index
+from warehouse.search import update_fts_index
 
 # Large task arguments (entries, pages, extraction results) are passed in ``quote``: Prefect
 # would otherwise walk every element of them looking for futures, about 1 s of CPU per run of
@@ -725,6 +725,7 @@ def store_entries(
     passed: Callable[[Any], Any] = (lambda value: value) if on_cluster else quote
     pool = None if on_cluster else _pool_for(len(entries), settings.extract_workers)
     found: set[str] = set()
+    searchable = True
     batches = _batches(entries)
     progress.start("pages", len(entries))
     # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
@@ -747,8 +748,13 @@ def store_entries(
         ready: Callable[[], list[ExtractedPage | str]],
         started: float,
     ) -> None:
+        nonlocal searchable
         store_seeds_first()
         result = extract_and_store(con, quote(batch), quote(pages), quote(ready()), run_id, rules)
+        if searchable and result.stored:
+            # While the pool extracts the next batches: this batch is all the run's end has
+            # left to index. A missing extension is reported once, at the end (finish).
+            searchable = index_for_search(con, settings) is None
         dups = sum(a.duplicate_of is not None for a in result.articles)
         summary.pages_fetched += sum(p.ok for p in pages)
         summary.pages_failed += result.failed
@@ -825,17 +831,22 @@ def finish(
     summary.alerts_raised = len(new)
     deliver_alerts(settings, con, run_id)
     if summary.articles_stored or summary.revisions:
-        window = timedelta(days=settings.search_days) if settings.search_days else None
-        reason = build_fts_index(
-            con, settings.fts_extension or None, datetime.now(UTC) - window if window else None
-        )
+        reason = index_for_search(con, settings)
         if reason:
-            get_run_logger().info("full-text index not built: %s", reason)
+            get_run_logger().info("full-text index not updated: %s", reason)
     summary.seconds = round(time.monotonic() - started, 2)
     store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
     con.execute("CHECKPOINT")
     crash_point("finished")
     snapshot.publish(settings.db)
+
+
+def index_for_search(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
+    """Bring the BM25 index up to date with the originals of the search window; why not when
+    the extension cannot be loaded."""
+    window = timedelta(days=settings.search_days) if settings.search_days else None
+    since = datetime.now(UTC) - window if window else None
+    return update_fts_index(con, settings.fts_extension or None, since)
 
 
 def fail(

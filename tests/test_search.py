@@ -5,7 +5,7 @@ from flows.cli import main
 from ingest.models import Article, CountryMention
 from warehouse import store
 from warehouse.db import connect
-from warehouse.search import build_fts_index
+from warehouse.search import extension_path, update_fts_index
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -54,7 +54,7 @@ def test_search_ranks_by_bm25_with_the_shipped_extension(tmp_path: Path, capsys)
     db = tmp_path / "w.duckdb"
     populate(db)
     con = connect(db)
-    assert build_fts_index(con) is None
+    assert update_fts_index(con) is None
     con.close()
     assert main(["search", "railway harbour", "--db", str(db), "--format", "csv"]) == 0
     captured = capsys.readouterr()
@@ -116,7 +116,7 @@ def test_ranked_window_then_older_articles_by_substring(tmp_path: Path, capsys) 
         content_hash="e",
     )
     store.store_batch(con, [old], [], [])
-    assert build_fts_index(con, since=NOW - timedelta(days=30)) is None
+    assert update_fts_index(con, since=NOW - timedelta(days=30)) is None
     indexed = con.execute("SELECT article_id FROM search_docs ORDER BY 1").fetchall()
     con.close()
     assert indexed == [("a",), ("b",), ("c",)]
@@ -124,3 +124,99 @@ def test_ranked_window_then_older_articles_by_substring(tmp_path: Path, capsys) 
     captured = capsys.readouterr()
     assert [ln.split(",")[0] for ln in captured.out.splitlines()[1:]] == ["a", "b", "e"]
     assert "1 older article(s), outside the ranked search window" in captured.err
+
+
+WORDS = [
+    *("harbour", "railway", "copper", "election", "ministry", "drought", "coffee", "tariff"),
+    *("strike", "bridge", "court", "festival", "vaccine", "budget", "river", "border"),
+    *("summit", "satellite", "museum", "pension"),
+]
+
+
+def _story(i: int, days: int = 0, title: str | None = None) -> Article:
+    words = [WORDS[(i * k + k) % len(WORDS)] for k in range(1, 4 + i % 9)]
+    text = f"The {' and the '.join(words)} were discussed again; officials said {words[0]}s matter."
+    return Article(
+        article_id=f"s{i:03d}",
+        source="feed",
+        url=f"https://x/s{i}",
+        canonical_url=f"https://x/s{i}",
+        title=title or f"On the {words[-1]}",
+        fetched_at=NOW - timedelta(days=days),
+        text=text,
+        content_hash=f"h{i}-{len(text)}",
+    )
+
+
+def _scores(con, schema: str, query: str) -> dict[str, float]:
+    return dict(
+        con.execute(
+            f"SELECT article_id, {schema}.match_bm25(article_id, ?) AS s FROM articles"
+            " WHERE s IS NOT NULL",
+            [query],
+        ).fetchall()
+    )
+
+
+def test_the_index_kept_up_to_date_scores_as_a_full_rebuild(tmp_path: Path) -> None:
+    """Batches added, a text revised, a title changed, an article turned duplicate, one left
+    the window: the index kept up to date gives the scores of DuckDB's own
+    ``create_fts_index`` over the same originals."""
+    con = connect(tmp_path / "w.duckdb")
+    since = NOW - timedelta(days=30)
+    store.store_batch(con, [_story(i, days=40 if i < 3 else 1) for i in range(20)], [], [])
+    assert update_fts_index(con, since=since) is None
+    assert con.execute("SELECT count(*) FROM search_docs").fetchone() == (17,)
+    store.store_batch(con, [_story(i) for i in range(20, 45)], [], [])
+    assert update_fts_index(con, since=since) is None
+    con.execute(
+        "UPDATE articles SET text = 'The harbour strike ended.', content_hash = 'new'"
+        " WHERE article_id = 's010'"
+    )
+    con.execute("UPDATE articles SET title = 'Satellite museum' WHERE article_id = 's011'")
+    con.execute("UPDATE articles SET duplicate_of = 's013' WHERE article_id = 's012'")
+    con.execute(
+        "UPDATE articles SET fetched_at = ? WHERE article_id = 's014'", [since - timedelta(1)]
+    )
+    assert update_fts_index(con, since=since) is None
+    indexed = {r[0] for r in con.execute("SELECT article_id FROM search_docs").fetchall()}
+    assert "s012" not in indexed and "s014" not in indexed and "s010" in indexed
+
+    con.execute(f"LOAD '{extension_path()}'")
+    con.execute(
+        "CREATE TABLE ref AS SELECT article_id, title, text FROM articles WHERE source = 'feed'"
+        " AND duplicate_of IS NULL AND fetched_at >= ?",
+        [since],
+    )
+    con.execute("PRAGMA create_fts_index('ref', 'article_id', 'title', 'text', overwrite = 1)")
+    assert (
+        con.execute("SELECT * FROM fts_main_search_docs.stats").fetchall()
+        == con.execute("SELECT * FROM fts_main_ref.stats").fetchall()
+    )
+    compared = 0
+    for query in ("harbour strike", "satellite museum", "copper", "railways and bridges", "court"):
+        ours, reference = (
+            _scores(con, "fts_main_search_docs", query),
+            _scores(con, "fts_main_ref", query),
+        )
+        assert ours.keys() == reference.keys()
+        assert all(abs(ours[k] - reference[k]) < 1e-9 for k in ours)
+        compared += len(ours)
+    assert compared > 40
+    con.close()
+
+
+def test_an_index_from_an_older_version_is_replaced(tmp_path: Path) -> None:
+    """Older versions copied the window's texts into ``search_docs`` and rebuilt the index over
+    it every night; the first update makes the layout that is kept up to date instead."""
+    db = tmp_path / "w.duckdb"
+    populate(db)
+    con = connect(db)
+    con.execute(f"LOAD '{extension_path()}'")
+    con.execute("CREATE TABLE search_docs AS SELECT article_id, title, text FROM articles")
+    con.execute("PRAGMA create_fts_index('search_docs', 'article_id', 'title', 'text')")
+    assert update_fts_index(con) is None
+    columns = [r[0] for r in con.execute("DESCRIBE search_docs").fetchall()]
+    assert "docid" in columns and "text" not in columns
+    assert set(_scores(con, "fts_main_search_docs", "railway")) == {"a", "b"}
+    con.close()
