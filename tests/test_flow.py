@@ -1,5 +1,6 @@
 """The nightly flow end to end: a real Prefect test server, loopback sites, a DuckDB file."""
 
+import gc
 import sys
 from pathlib import Path
 
@@ -354,11 +355,21 @@ def _generated_site(root: Path, count: int, copy_of: int) -> None:
 def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     prefect_server: str, tmp_path: Path, monkeypatch
 ) -> None:
+    import flows.nightly
     from flows.demo import serve_site
     from flows.nightly import batch_sizes
     from ingest.countries import default_detector
 
     monkeypatch.setenv("NEWSDESK_EXTRACT_WORKERS", "2")
+    indexed: list[int] = []  # originals in the BM25 index after each update
+
+    def update_fts_index(con, *args):
+        reason = real_update(con, *args)
+        indexed.append(con.execute("SELECT count(*) FROM search_docs").fetchone()[0])
+        return reason
+
+    real_update = flows.nightly.update_fts_index
+    monkeypatch.setattr(flows.nightly, "update_fts_index", update_fts_index)
 
     root = tmp_path / "site"
     root.mkdir()
@@ -376,6 +387,10 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     # Countries were found in the workers, the seed's too: this process never looked.
     assert default_detector.cache_info() == detections
     assert sys.getswitchinterval() == switch_interval  # lowered while the pool ran, restored
+    assert gc.get_freeze_count() > 0  # the start-up heap is out of the collector's way
+    # Indexed for search while the last batch was extracted, then that batch at the end.
+    last = batch_sizes(count)[-1]
+    assert indexed == [count - last, count - 1]  # the last batch holds the duplicate
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     seeds = con.execute(
         "SELECT count(*) FROM articles a JOIN country_mentions USING (article_id)"
