@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -654,46 +654,8 @@ def _nightly(
         progress.advance("feeds", len(specs))
         crash_point("feeds-fetched")
         outcomes, entries = read_feeds(settings, quote(specs), quote(results), quote(states))
-        store.log_fetches(
-            con,
-            [
-                {
-                    "run_id": run_id,
-                    "url": r.url,
-                    "feed_url": r.url,
-                    "kind": "feed",
-                    "stage": "fetch",
-                    "status": r.status,
-                    "error": r.error,
-                    "bytes": len(r.content),
-                    "elapsed_ms": r.elapsed_ms,
-                    "attempts": r.attempts,
-                    "attempt_log": ", ".join(r.attempt_log),
-                    "logged_at": now,
-                }
-                for r in results
-                if not isinstance(r, str)
-            ],
-        )
         fresh, updated = select_new(con, quote([*entries, *carried]))
-        new_per_feed: dict[str, int] = {}
-        for entry in fresh:
-            new_per_feed[entry.feed_url] = new_per_feed.get(entry.feed_url, 0) + 1
-        store.record_feeds_and_queue(
-            con,
-            [
-                (
-                    o,
-                    apply_outcome(states.get(o.feed_url), o, now, settings.failure_backoff_after),
-                    new_per_feed.get(o.feed_url, 0),
-                )
-                for o in outcomes
-            ],
-            fresh,
-            datetime.now(UTC),
-            run_id,
-        )
-        crash_point("feeds-recorded")
+
         summary.feeds_failed = sum(o.failed for o in outcomes)
         summary.feeds_skipped = sum(o.status == "skipped" for o in outcomes)
         summary.feeds_ok = len(outcomes) - summary.feeds_failed - summary.feeds_skipped
@@ -703,7 +665,12 @@ def _nightly(
         summary.entries_seen = len(entries)
         summary.new_entries = len(fresh)
         logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-        found = store_entries(con, settings, fresh, run_id, rules, summary, seeds, session)
+        recorded = functools.partial(
+            record_feeds, con, settings, run_id, now, results, outcomes, states, fresh
+        )
+        found = store_entries(
+            con, settings, fresh, run_id, rules, summary, seeds, session, recorded
+        )
         if updated:
             pages = fetch_pages(settings, quote(updated), quote(session))
             summary.revisions = revise(con, quote(updated), quote(pages), run_id)
@@ -723,6 +690,60 @@ def _nightly(
         con.close()
 
 
+def record_feeds(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    now: datetime,
+    results: Sequence[FetchResult | str],
+    outcomes: Sequence[FeedOutcome],
+    states: Mapping[str, FeedState],
+    fresh: Sequence[FeedEntry],
+) -> None:
+    """Feed states and the entry queue, in the transaction that makes the new entries the next
+    run's to finish should this one stop. The flow calls it once the first pages are on their
+    way (fetching stores nothing), before any page is stored."""
+    store.log_fetches(
+        con,
+        [
+            {
+                "run_id": run_id,
+                "url": r.url,
+                "feed_url": r.url,
+                "kind": "feed",
+                "stage": "fetch",
+                "status": r.status,
+                "error": r.error,
+                "bytes": len(r.content),
+                "elapsed_ms": r.elapsed_ms,
+                "attempts": r.attempts,
+                "attempt_log": ", ".join(r.attempt_log),
+                "logged_at": now,
+            }
+            for r in results
+            if not isinstance(r, str)
+        ],
+    )
+    new_per_feed: dict[str, int] = {}
+    for entry in fresh:
+        new_per_feed[entry.feed_url] = new_per_feed.get(entry.feed_url, 0) + 1
+    store.record_feeds_and_queue(
+        con,
+        [
+            (
+                o,
+                apply_outcome(states.get(o.feed_url), o, now, settings.failure_backoff_after),
+                new_per_feed.get(o.feed_url, 0),
+            )
+            for o in outcomes
+        ],
+        fresh,
+        datetime.now(UTC),
+        run_id,
+    )
+    crash_point("feeds-recorded")
+
+
 def store_entries(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -732,10 +753,12 @@ def store_entries(
     summary: RunSummary,
     seeds: Sequence[Article] = (),
     session: FetchSession | None = None,
+    before_storing: Callable[[], None] = lambda: None,
 ) -> set[str]:
     """Fetch, extract, dedupe, tag and store new entries batch by batch; counts go to
     ``summary``. Returns the countries their originals mention. ``seeds`` not stored yet are
-    stored before the first batch, so every entry is checked against them."""
+    stored before the first batch, so every entry is checked against them. ``before_storing``
+    runs once the first batch is being fetched, before anything is stored."""
     logger = get_run_logger()
     on_cluster = bool(settings.dask_address)
     # prefect-dask hands a quoted argument to the task as it is, so submissions to the cluster
@@ -753,6 +776,7 @@ def store_entries(
     # A Dask worker fetches with a client of its own.
     local = None if on_cluster else quote(session)
     upcoming = fetch_pages.submit(settings, passed(batches[0]), local) if batches else None
+    before_storing()
     analysed = analyze_later([s.text for s in seeds], pool) if seeds else None
 
     def store_seeds_first() -> None:
@@ -851,9 +875,16 @@ def finish(
     ).fetchall()
     summary.new_countries = [r[0] for r in new]
     summary.alerts_raised = len(new)
-    deliver_alerts(settings, con, run_id)
-    if summary.articles_stored or summary.revisions:
-        reason = index_for_search(con, settings)
+    with contextlib.ExitStack() as stack:
+        indexed = None
+        if summary.articles_stored or summary.revisions:
+            # On a connection of its own, in DuckDB's threads, while the alerts go out (Python
+            # and Prefect's API): the two are the longest steps of the run's end.
+            cursor = stack.enter_context(con.cursor())
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="newsdesk-fts"))
+            indexed = pool.submit(index_for_search, cursor, settings)
+        deliver_alerts(settings, con, run_id)
+        reason = indexed.result() if indexed else None
         if reason:
             get_run_logger().info("full-text index not updated: %s", reason)
     summary.seconds = round(time.monotonic() - started, 2)
