@@ -95,10 +95,13 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-# Batches ramp up from RAMP[0] pages and back down to it: extraction starts as soon as a few pages
-# are fetched, and little storing is left once the last extraction ends. Full batches in between
-# keep the per-batch cost (two Prefect task runs, one transaction) small next to the work.
-RAMP = (25, 50, 100)
+# Batches ramp up from HEAD_RAMP[0] pages and back down to TAIL_RAMP[0]: extraction starts as soon
+# as a few pages are fetched, and little storing is left once the last extraction ends. Full
+# batches in between keep the per-batch cost (two Prefect task runs, one transaction) small next
+# to the work. The last batch is not the smallest: its extraction covers the storing and search
+# indexing of the batch before it.
+HEAD_RAMP = (10, 25, 50, 100)
+TAIL_RAMP = (25, 50, 100)
 
 
 def batch_sizes(total: int) -> list[int]:
@@ -106,13 +109,16 @@ def batch_sizes(total: int) -> list[int]:
     head: list[int] = []
     tail: list[int] = []
     left = total
-    for size in RAMP:
-        for side in (head, tail):
-            take = min(size, left)
-            if take:
+    for k in range(max(len(HEAD_RAMP), len(TAIL_RAMP))):
+        for side, ramp in ((head, HEAD_RAMP), (tail, TAIL_RAMP)):
+            if k < len(ramp) and left:
+                take = min(ramp[k], left)
+                if left - take < HEAD_RAMP[0]:
+                    take = left  # no sliver of a batch (two task runs for a page or two)
                 side.append(take)
                 left -= take
-    middle = [min(BATCH_SIZE, left - i) for i in range(0, left, BATCH_SIZE)]
+    pieces = -(-left // BATCH_SIZE)
+    middle = [left // pieces + (i < left % pieces) for i in range(pieces)]
     return head + middle + tail[::-1]
 
 

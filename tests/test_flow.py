@@ -409,11 +409,12 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
 
 
 def test_batches_are_small_at_both_ends_and_cover_every_page() -> None:
-    from flows.nightly import BATCH_SIZE, RAMP, batch_sizes
+    from flows.nightly import BATCH_SIZE, HEAD_RAMP, TAIL_RAMP, batch_sizes
 
     for total in [*range(0, 400), 1000, 5032]:
         sizes = batch_sizes(total)
         assert sum(sizes) == total and all(0 < s <= BATCH_SIZE for s in sizes)
         if sizes:
-            assert sizes[0] <= RAMP[0] and sizes[-1] <= RAMP[0]
-    assert max(batch_sizes(5032)) == BATCH_SIZE and len(batch_sizes(5032)) < 5032 / 150
+            assert sizes[0] < 2 * HEAD_RAMP[0] and sizes[-1] < TAIL_RAMP[0] + HEAD_RAMP[0]
+            assert all(s >= HEAD_RAMP[0] for s in sizes[1:-1])  # no slivers in between
+    assert max(batch_sizes(5032)) > 0.9 * BATCH_SIZE and len(batch_sizes(5032)) < 5032 / 150
