@@ -8,23 +8,21 @@ import unicodedata
 
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r"\n{2,}")
-_QUOTES = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "‛": "'",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‟": '"',
-        "«": '"',
-        "»": '"',
-        "–": "-",
-        "—": "-",
-    }
-)
-_ALL_SPACE = re.compile(r"\s+")
+_QUOTES = {
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "«": '"',
+    "»": '"',
+    "–": "-",
+    "—": "-",
+}
+_QUOTE_CHARS = re.compile(f"[{''.join(_QUOTES)}]")
 
 
 def normalize_text(text: str) -> str:
@@ -37,8 +35,10 @@ def normalize_text(text: str) -> str:
 
 def hash_key(text: str) -> str:
     """The text as compared for exact duplicates: case, quotes and layout do not matter."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
-    return _ALL_SPACE.sub(" ", text).strip()
+    text = _QUOTE_CHARS.sub(
+        lambda m: _QUOTES[m.group()], unicodedata.normalize("NFKC", text).casefold()
+    )
+    return " ".join(text.split())  # str.split() and re's \s agree on what is a space
 
 
 def content_hash(text: str) -> str:

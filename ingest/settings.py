@@ -75,8 +75,8 @@ class Settings(BaseSettings):
     # The DuckDB fts extension for BM25 search: a file path or an extension name; empty uses the
     # copy shipped in the duckdb-extension-fts package (no download at run time).
     fts_extension: str = ""
-    # Days of originals that BM25 search ranks (its index is rebuilt after each run, so its cost
-    # follows this window, not the warehouse); older ones are matched by substring. 0: all.
+    # Days of originals that BM25 search ranks (its index takes each run's new originals and
+    # drops those that leave the window); older ones are matched by substring. 0: all.
     search_days: int = Field(default=90, ge=0)
     # Extraction processes; 0 is one per core (at most 4), 1 extracts in the flow process.
     extract_workers: int = Field(default=0, ge=0)

@@ -110,3 +110,18 @@ def test_index_finds_stored_originals_and_is_idempotent(db: duckdb.DuckDBPyConne
     unrelated = fingerprint("A different story entirely about trains and timetables. " * 10)
     found = store.near_candidates(db, {"copy": copy.band_keys, "other": unrelated.band_keys})
     assert found == {"copy": ["orig"]}
+
+
+def test_the_exact_duplicate_key_never_changes() -> None:
+    """Stored ``content_hash`` values are compared with new ones: the key must stay the same
+    across versions (this value was computed by the first one). Case, quote styles, dashes and
+    any kind or amount of space do not count."""
+    from ingest.normalize import content_hash
+
+    text = "Le «\u00a0Président\u00a0» a dit\u2028: ‘non’ — „nein“ – FINAL\tß ﬁ\r\n\n  end"
+    assert content_hash(text) == (
+        "c13daae3bc93ac504617b773239c53d50ff81d2014ba3b3f6ec4f0b1361fac7e"
+    )
+    assert content_hash('LE " président "   a dit : \'non\' - "nein" - final ss fi end') == (
+        content_hash(text)
+    )
