@@ -805,8 +805,10 @@ def store_entries(
         if searchable and unindexed and (unindexed >= INDEX_EVERY or last_but_one):
             # While the pool extracts the last batch: the run's end (finish) is left with that
             # batch alone to index. A missing extension is reported there, once.
-            searchable = index_for_search(con, settings) is None
-            unindexed = 0
+            reason = index_for_search(con, settings)
+            if reason:
+                logger.info("full-text index: %s (tried again at the end of the run)", reason)
+            searchable, unindexed = reason is None, 0
         dups = sum(a.duplicate_of is not None for a in result.articles)
         summary.pages_fetched += sum(p.ok for p in pages)
         summary.pages_failed += result.failed

@@ -220,3 +220,18 @@ def test_an_index_from_an_older_version_is_replaced(tmp_path: Path) -> None:
     assert "docid" in columns and "text" not in columns
     assert set(_scores(con, "fts_main_search_docs", "railway")) == {"a", "b"}
     con.close()
+
+
+def test_a_re_extracted_text_is_indexed_again_even_with_the_same_hash(tmp_path: Path) -> None:
+    """``newsdesk reextract`` replaces the article row; a new text that only differs in what the
+    content hash ignores (ß and ss, a ligature) still has other tokens."""
+    con = connect(tmp_path / "w.duckdb")
+    before = _story(1).model_copy(update={"text": "The Straße to the ﬁnance ministry closed."})
+    store.store_batch(con, [before], [], [])
+    assert update_fts_index(con) is None
+    after = before.model_copy(update={"text": "The Strasse to the finance ministry closed."})
+    assert after.text != before.text
+    store.replace_articles(con, [after], [], [])
+    assert update_fts_index(con) is None
+    assert set(_scores(con, "fts_main_search_docs", "strasse finance")) == {"s001"}
+    con.close()

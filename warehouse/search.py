@@ -64,7 +64,7 @@ def _incremental(con: duckdb.DuckDBPyConnection) -> bool:
     older version has a ``search_docs`` copy of the texts instead, rebuilt every night)."""
     row = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE (schema_name = 'main'"
-        " AND table_name = ? AND column_name = 'docid') OR (schema_name = ?"
+        " AND table_name = ? AND column_name = 'article_row') OR (schema_name = ?"
         " AND table_name = 'dict' AND column_name = 'df')",
         [SEARCH_TABLE, FTS_SCHEMA],
     ).fetchone()
@@ -85,7 +85,8 @@ def _create_index(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {SEARCH_TABLE} (article_id VARCHAR NOT NULL, docid BIGINT NOT"
-        " NULL, title VARCHAR, content_hash VARCHAR NOT NULL, fetched_at TIMESTAMPTZ)"
+        " NULL, title VARCHAR, content_hash VARCHAR NOT NULL, fetched_at TIMESTAMPTZ,"
+        " article_row BIGINT NOT NULL)"
     )
 
 
@@ -97,12 +98,14 @@ _WINDOW = (
 
 
 def _remove_stale(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
-    """Take out of the index what left the window, became a duplicate or changed text."""
+    """Take out of the index what left the window, became a duplicate or changed text. A
+    re-extracted article is a new row (``replace_articles``): its text may differ in what the
+    content hash ignores (ß and ss, ligatures) and the tokenizer does not."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE fts_gone AS SELECT s.docid FROM"
         f" {SEARCH_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE"
-        " a.article_id = s.article_id AND a.content_hash = s.content_hash"
-        f" AND a.title IS NOT DISTINCT FROM s.title AND {_WINDOW})",
+        " a.article_id = s.article_id AND a.content_hash = s.content_hash AND a.rowid ="
+        f" s.article_row AND a.title IS NOT DISTINCT FROM s.title AND {_WINDOW})",
         [since, since],
     )
     row = con.execute("SELECT count(*) FROM fts_gone").fetchone()
@@ -124,26 +127,25 @@ def _remove_stale(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int
 
 def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
     """Tokenize, stem and count the window's originals not indexed yet, as ``create_fts_index``
-    does for a whole table. Their texts are read by id: a scan of the window's texts would
-    cost as much as the rebuild this replaces."""
-    ids = [
-        r[0]
-        for r in con.execute(
-            f"SELECT a.article_id FROM articles a WHERE {_WINDOW} AND NOT EXISTS"
-            f" (SELECT 1 FROM {SEARCH_TABLE} s WHERE s.article_id = a.article_id)",
-            [since, since],
-        ).fetchall()
-    ]
-    if not ids:
+    does for a whole table. Their texts are read by id and no earlier than the earliest of them
+    was fetched: articles are appended in fetch order, so DuckDB skips the row groups before
+    (a join on ids alone read every text in the warehouse)."""
+    rows = con.execute(
+        f"SELECT a.article_id, a.fetched_at FROM articles a WHERE {_WINDOW} AND NOT EXISTS"
+        f" (SELECT 1 FROM {SEARCH_TABLE} s WHERE s.article_id = a.article_id)",
+        [since, since],
+    ).fetchall()
+    if not rows:
         return 0
+    ids = [r[0] for r in rows]
     fts = FTS_SCHEMA
     for statement, params in (
         (
             "CREATE OR REPLACE TEMP TABLE fts_add AS SELECT (SELECT coalesce(max(docid), -1)"
             f" FROM {fts}.docs) + row_number() OVER (ORDER BY article_id) AS docid, article_id,"
-            " title, text, content_hash, fetched_at FROM articles"
-            " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
-            [json.dumps(ids)],
+            " title, text, content_hash, fetched_at, rowid AS article_row FROM articles"
+            " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND fetched_at >= ?",
+            [json.dumps(ids), min(r[1] for r in rows)],
         ),
         (
             "CREATE OR REPLACE TEMP TABLE fts_terms AS WITH tokenized AS ("
@@ -180,7 +182,7 @@ def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
         ),
         (
             f"INSERT INTO {SEARCH_TABLE} SELECT article_id, docid, title, content_hash,"
-            " fetched_at FROM fts_add",
+            " fetched_at, article_row FROM fts_add",
             [],
         ),
         ("DROP TABLE fts_terms", []),
