@@ -12,12 +12,13 @@ Terms and filters are always bound as query parameters.
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from warehouse.store import as_list
 
 SEARCH_TABLE = "search_docs"
 FTS_SCHEMA = f"fts_main_{SEARCH_TABLE}"
@@ -145,7 +146,7 @@ def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
             f" FROM {fts}.docs) + row_number() OVER (ORDER BY article_id) AS docid, article_id,"
             " title, text, content_hash, fetched_at, rowid AS article_row FROM articles"
             " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND fetched_at >= ?",
-            [json.dumps(ids), min(r[1] for r in rows)],
+            [as_list(ids), min(r[1] for r in rows)],
         ),
         (
             "CREATE OR REPLACE TEMP TABLE fts_terms AS WITH tokenized AS ("
@@ -201,8 +202,8 @@ def update_fts_index(
 
     DuckDB's ``create_fts_index`` can only rebuild, about 1 ms per article: over a 90-day
     window of a few hundred articles a night that is tens of seconds every night, and all of
-    it after the last page is extracted. Kept up to date after each stored batch, the index
-    costs each night only its new articles, while the pool still extracts. Tables and scores
+    it after the last page is extracted. Kept up to date as batches are stored, the index
+    costs each night only its new articles, mostly while the pool still extracts. Tables and scores
     are those of ``create_fts_index`` (tests/test_search.py compares the two)."""
     failure = load_fts(con, extension)
     if failure:
