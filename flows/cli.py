@@ -96,9 +96,12 @@ class CliError(Exception):
         self.code = code
 
 
-def _open(db: Path, read_only: bool = False) -> Any:
+def _open(
+    db: Path, read_only: bool = False, sandboxed: bool = True, extension: str | None = None
+) -> Any:
     """The warehouse, or a clear error naming what is wrong with it. Readers get the last
-    completed run's snapshot while a run holds the file (with a notice on stderr)."""
+    completed run's snapshot while a run holds the file (with a notice on stderr), in a
+    connection that can read the warehouse and nothing else (``sandboxed``)."""
     from ingest.errors import NewsdeskError
     from warehouse.db import connect
     from warehouse.snapshot import connect_reader
@@ -106,7 +109,7 @@ def _open(db: Path, read_only: bool = False) -> Any:
     try:
         if not read_only:
             return connect(db)
-        con, notice = connect_reader(Path(db))
+        con, notice = connect_reader(Path(db), sandboxed, extension)
     except NewsdeskError as exc:
         raise CliError(str(exc)) from None
     if notice:
@@ -313,7 +316,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"newsdesk: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    con = _open(_settings(args).db, read_only=True)
+    # Not sandboxed: DuckDB writes the Parquet files; the command takes no SQL from the user.
+    con = _open(_settings(args).db, read_only=True, sandboxed=False)
     try:
         written = export_parquet(con, Path(args.out), since)
     finally:
@@ -420,7 +424,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         except ValueError:
             raise CliError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
     settings = _settings(args)
-    con = _open(settings.db, read_only=True)
+    con = _open(settings.db, read_only=True, extension=settings.fts_extension or None)
     try:
         columns, rows, notice = search(
             con, args.terms, since, args.country, args.limit, settings.fts_extension or None

@@ -111,6 +111,42 @@ def test_query_formats(tmp_path: Path, capsys) -> None:
     assert "read-only" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT 'x') TO '{db}'",
+        "COPY (SELECT 'x') TO '{db}.snapshot' (FORMAT csv)",
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "ATTACH '{tmp}/other.duckdb' AS other",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET custom_extension_repository = 'http://127.0.0.1:9/'",
+        "SET enable_external_access = true",
+        "EXPORT DATABASE '{tmp}/dump'",
+    ],
+)
+def test_query_reads_the_warehouse_and_nothing_else(tmp_path: Path, capsys, sql: str) -> None:
+    from warehouse import snapshot
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    con.execute("CREATE TABLE notes AS SELECT 42 AS answer")
+    con.close()
+    snapshot.publish(db)
+    before = (db.read_bytes(), snapshot.snapshot_path(db).read_bytes())
+    statement = sql.format(db=db, tmp=tmp_path)
+    assert main(["query", "--db", str(db), statement]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("newsdesk: query failed:") and len(err.splitlines()) >= 1
+    assert (db.read_bytes(), snapshot.snapshot_path(db).read_bytes()) == before
+    assert not (tmp_path / "other.duckdb").exists() and not (tmp_path / "dump").exists()
+    assert main(["query", "--db", str(db), "--format", "csv", "SELECT answer FROM notes"]) == 0
+    assert capsys.readouterr().out == "answer\n42\n"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -40,12 +40,46 @@ def publish(db: Path) -> Path:
     return target
 
 
-def connect_reader(db: Path) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+# What a sandboxed reader may not do, set once and then locked: touch any file but the
+# warehouse (COPY TO over the live file, read_text('/etc/passwd'), glob, ATTACH), or install
+# or load extensions (INSTALL makes network requests).
+SANDBOX = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+def sandbox(
+    con: duckdb.DuckDBPyConnection, extension: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Shut a reader connection in with the warehouse: it can still read every table and view
+    and rank with BM25 (the fts extension, ``extension`` or the shipped package's, is loaded
+    first), and nothing else; the settings cannot be changed back."""
+    from warehouse.search import load_fts
+
+    load_fts(con, extension)  # a missing extension leaves search to its substring fallback
+    for statement in SANDBOX:
+        con.execute(statement)
+    return con
+
+
+def connect_reader(
+    db: Path, sandboxed: bool = True, extension: str | None = None
+) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     """A read-only connection for analysts: the snapshot of the last completed run when there
-    is one (so readers never hold the live file a run needs), else the live file.
+    is one (so readers never hold the live file a run needs), else the live file; sandboxed
+    (``sandbox``) unless the caller writes files through DuckDB itself (Parquet export).
 
     Returns the connection and, while a run is writing, a one-line notice saying what is read.
     """
+    con, notice = _reader(db)
+    return (sandbox(con, extension) if sandboxed else con), notice
+
+
+def _reader(db: Path) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     snap = snapshot_path(db)
     if snap.is_file():
         notice = None
