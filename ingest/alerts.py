@@ -19,6 +19,7 @@ import apprise
 from ingest.countries import detect_countries
 from ingest.models import Alert, Article, CountryMention
 from ingest.normalize import short_id
+from ingest.urls import url_problem
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +100,38 @@ def build_digest(
     ]
 
 
+# Publisher text is data, never markup: these characters would open a link, an emphasis, an
+# HTML tag or a table cell once the Markdown digest is rendered (Apprise turns it into HTML for
+# e-mail, into mrkdwn for Slack), so each is written as the literal character.
+_MARKDOWN_ESCAPES = {c: "\\" + c for c in "\\`*_{}[]()#+!|~"}
+_MARKDOWN_ESCAPES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Characters that would end a Markdown link target or start markup inside it.
+_LINK_ESCAPES = {c: f"%{ord(c):02X}" for c in " ()<>[]\"'`"}
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown: one line, every markup character escaped."""
+    return "".join(_MARKDOWN_ESCAPES.get(c, c) for c in " ".join(text.split()))
+
+
+def markdown_link(label: str, url: str) -> str:
+    """A Markdown link to ``url`` when it is a plain http(s) URL; the label alone otherwise
+    (a ``javascript:`` or ``data:`` target never reaches a reader's client)."""
+    if url_problem(url) is not None:
+        return markdown_text(label)
+    return f"[{markdown_text(label)}]({''.join(_LINK_ESCAPES.get(c, c) for c in url)})"
+
+
 def render_digest(items: Sequence[DigestItem], run_id: str, key: str = "") -> str:
-    """The digest as Markdown: readable in chat tools, e-mail and Prefect's UI alike."""
+    """The digest as Markdown: readable in chat tools, e-mail and Prefect's UI alike, with
+    every publisher's title, snippet and URL escaped (``markdown_text``, ``markdown_link``)."""
     lines = [f"# New countries in the news ({len(items)}) — run {run_id}", ""]
     if key:
         lines += [f"digest {key}", ""]
     for item in items:
-        lines.append(f"## {item.country_name} ({item.country_code})")
+        lines.append(f"## {markdown_text(item.country_name)} ({item.country_code})")
         for title, url, snippet in item.articles:
-            lines.append(f"- [{title}]({url}) — “{snippet}”")
+            lines.append(f"- {markdown_link(title, url)} — “{markdown_text(snippet)}”")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

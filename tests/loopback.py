@@ -103,3 +103,53 @@ def drip(chunks: int, pause: float) -> Route:
             pass
 
     return route
+
+
+@dataclass
+class Mailbox:
+    """What a loopback SMTP server received: each message's raw bytes."""
+
+    messages: list[bytes] = field(default_factory=list)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    """A minimal SMTP server on 127.0.0.1 (no TLS, no AUTH): enough for a mail client to
+    deliver, and for a test to read what it delivered."""
+    import socketserver
+
+    box = Mailbox()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode() + b"\r\n")
+
+        def handle(self) -> None:
+            self.reply("220 loopback ESMTP")
+            while line := self.rfile.readline():
+                verb = line.strip().split(b" ", 1)[0].upper()
+                if verb == b"EHLO":
+                    self.reply("250-loopback")
+                    self.reply("250 8BITMIME")
+                elif verb == b"DATA":
+                    self.reply("354 go on")
+                    data = []
+                    while (chunk := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                        data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
+                    box.messages.append(b"".join(data))
+                    self.reply("250 queued")
+                elif verb == b"QUIT":
+                    self.reply("221 bye")
+                    return
+                else:  # HELO, MAIL, RCPT, RSET, NOOP
+                    self.reply("250 ok")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], box
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -121,3 +121,67 @@ def test_failing_channel_is_retried_alone_and_never_resends(
     con.close()
     assert attempts == [("json://127.0.0.1", 2), ("json://localhost", 1)]
     assert len(httpserver.log) == 1
+
+
+INJECTED_TITLES = [
+    "Peru story ](http://evil.example/phish)",
+    "Chile <script>alert(1)</script> vote",
+    "[click me](javascript:alert(1)) Kenya",
+    "Iceland **bold** _claim_ | table | `code` <img src=x onerror=alert(1)>",
+]
+
+
+def injected_digest():
+    from ingest.alerts import DigestItem, render_digest
+
+    items = [
+        DigestItem(
+            code,
+            name,
+            ((title, f"https://news.example/{code}?a=(1)", f"{name} <b>snippet</b> ](x)"),),
+        )
+        for (code, name), title in zip(
+            [("PE", "Peru"), ("CL", "Chile"), ("KE", "Kenya"), ("IS", "Iceland")],
+            INJECTED_TITLES,
+            strict=True,
+        )
+    ]
+    items.append(DigestItem("NO", "Norway", (("Norway link", "javascript:alert(1)", "x"),)))
+    return render_digest(items, "r1", "d1")
+
+
+def test_publisher_markup_reaches_a_json_webhook_as_text(httpserver: HTTPServer) -> None:
+    from ingest.alerts import deliver
+
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    assert deliver(f"json://127.0.0.1:{httpserver.port}/hook", "t", injected_digest(), "d1") is None
+    ((request, _),) = httpserver.log
+    message = request.get_json()["message"]
+    assert "<script" not in message and "<img" not in message and "<b>" not in message
+    assert "](http://evil" not in message and "](javascript:" not in message
+    assert "](x)" not in message
+    links = [line.split("](", 1)[1].split(")")[0] for line in message.splitlines() if "](" in line]
+    assert len(links) == 4 and all(u.startswith("https://news.example/") for u in links)
+    assert "Norway link" in message  # a non-http(s) link keeps its text, loses its target
+
+
+def test_publisher_markup_reaches_an_email_as_text(tmp_path: Path) -> None:
+    import email
+
+    from loopback import smtp_server
+
+    from ingest.alerts import deliver
+
+    with smtp_server() as (port, box):
+        url = (
+            f"mailto://127.0.0.1:{port}?from=newsdesk@example.com&to=desk@example.com&mode=insecure"
+        )
+        assert deliver(url, "t", injected_digest(), "d1") is None
+    (raw,) = box.messages
+    message = email.message_from_bytes(raw)
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html")
+    body = html.get_payload(decode=True).decode()
+    assert "<script" not in body and "<img" not in body and "<b>" not in body
+    hrefs = [part.split('"', 1)[0] for part in body.split('href="')[1:]]
+    assert len(hrefs) == 4 and all(h.startswith("https://news.example/") for h in hrefs)
+    assert "Peru story ](http://evil.example/phish)" in body  # shown as the text it was
