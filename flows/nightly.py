@@ -391,6 +391,13 @@ def read_feeds(
                 outcome.entries_seen,
                 outcome.elapsed_ms,
             )
+        if parsed is not None and parsed.skipped:
+            logger.warning(
+                "feed %s: %d entries not kept: %s",
+                spec.name,
+                parsed.dropped,
+                "; ".join(parsed.skipped[:3]) + ("; ..." if len(parsed.skipped) > 3 else ""),
+            )
     return outcomes, entries
 
 
@@ -644,7 +651,7 @@ def _nightly(
     store.start_run(con, run_id, now)
     session = FetchSession(settings)
     try:
-        carried = store.queued_entries(con)
+        carried = store.queued_entries(con, run_id, now)
         if carried:
             logger.warning("%d entries left by an unfinished run are processed first", len(carried))
         indexed = backfill_index(con)

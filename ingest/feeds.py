@@ -136,8 +136,10 @@ def parse_feed(
                 raw=_jsonable(raw),
             )
         )
+    dropped = len(skipped)
     if total > max_entries:
         skipped.append(f"{total - max_entries} entries past the {max_entries} cap")
+        dropped += total - max_entries
     feed_title = parsed.feed.get("title") if parsed.get("feed") else None
     return ParsedFeed(
         feed_url=feed_url,
@@ -145,6 +147,7 @@ def parse_feed(
         entries=tuple(entries),
         bozo_reason=bozo_reason,
         skipped=tuple(skipped),
+        dropped=dropped,
         version=str(parsed.get("version") or ""),
     )
 
@@ -198,6 +201,7 @@ def read_feed(
             "status": status,
             "error": parsed.bozo_reason,
             "entries_seen": len(parsed.entries),
+            "entries_dropped": parsed.dropped,
             **validators,
         }
     )

@@ -1,7 +1,9 @@
 """All network access: one seam that receives its limits and returns results, never raises.
 
 Redirects are followed by hand so that every hop passes the address guard and the redirect cap;
-bodies are streamed so the size cap applies to decompressed bytes (a gzip bomb is cut off early).
+bodies are streamed raw and decoded here, a bounded step at a time, so the size cap applies to
+decompressed bytes (a gzip bomb is cut off early) and an encoding nobody asked for (zstd, a
+stack of gzip layers) is refused instead of decoded without limit.
 Politeness lives here too: a per-host cap and delay, robots.txt for article pages, retries with
 backoff that honour Retry-After.
 """
@@ -18,6 +20,7 @@ import ssl
 import threading
 import time
 import urllib.robotparser
+import zlib
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -26,9 +29,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ingest.models import FeedState, FetchResult
+from ingest.models import FetchResult
 from ingest.settings import Settings
-from ingest.urls import UnsafeURLError, check_url_allowed, host_allowed
+from ingest.urls import UnsafeURLError, check_url_allowed, host_allowed, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,22 @@ T = TypeVar("T")
 
 
 class BodyTooLarge(Exception):
-    pass
+    """The body (decoded) is larger than the cap, or uses an encoding that was not asked for."""
+
+
+# The encodings the client asks for, and so the only ones it decodes.
+ACCEPT_ENCODING = "gzip, deflate"
+# Decoded bytes produced per decompression step: the most a compressed chunk can add to memory
+# before the cap is checked again.
+DECODE_STEP = 64 * 1024
 
 
 class _Retry(Exception):
     """Raised inside an attempt to ask for another one."""
+
+
+class _HostGivenUp(Exception):
+    """Raised before an attempt on a host that has used up its time budget for the run."""
 
 
 @dataclass
@@ -86,12 +100,17 @@ class FetchLimits:
 
 @dataclass
 class HostGate:
-    """At most ``per_host`` requests in flight per host, starts spaced by ``delay`` seconds."""
+    """At most ``per_host`` requests in flight per host, starts spaced by ``delay`` seconds.
+
+    The spacing runs from the moment a request was let go, not from when it was planned, so a
+    busy event loop that wakes one waiter late never lets the next one out early."""
 
     per_host: int
     delay: float = 0.0
     _sems: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-    _next_start: dict[str, float] = field(default_factory=dict)
+    _turns: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _last_start: dict[str, float] = field(default_factory=dict)
+    starts: dict[str, list[float]] = field(default_factory=dict)  # per host, when let go
 
     def semaphore(self, host: str) -> asyncio.Semaphore:
         if host not in self._sems:
@@ -101,11 +120,14 @@ class HostGate:
     async def wait_turn(self, host: str) -> None:
         if self.delay <= 0:
             return
-        now = time.monotonic()
-        start = max(now, self._next_start.get(host, now))
-        self._next_start[host] = start + self.delay
-        if start > now:
-            await asyncio.sleep(start - now)
+        async with self._turns.setdefault(host, asyncio.Lock()):
+            last = self._last_start.get(host)
+            if last is not None:
+                while (left := last + self.delay - time.monotonic()) > 0:
+                    await asyncio.sleep(left)
+            now = time.monotonic()
+            self._last_start[host] = now
+            self.starts.setdefault(host, []).append(now)
 
 
 @functools.cache
@@ -127,26 +149,103 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         limits=limits,
         follow_redirects=False,
         verify=tls_context(),
-        headers={"User-Agent": settings.full_user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": settings.full_user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        event_hooks={"response": [_refuse_bad_redirect]},
     )
 
 
+class _Decoder:
+    """Incremental, bounded decoding of one advertised content encoding."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._zlib: Any = None
+        self._first = False
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+            self._first = True
+
+    def decode(self, data: bytes, room: int) -> list[bytes]:
+        """Decoded pieces of ``data``; raises ``BodyTooLarge`` (naming what was too large) once
+        they pass ``room`` bytes."""
+        if self._zlib is None:
+            if len(data) > room:
+                raise BodyTooLarge("body")
+            return [data]
+        pieces, produced = [], 0
+        while data and not self._zlib.eof:  # bytes after the end of the stream are ignored
+            try:
+                piece = self._zlib.decompress(data, DECODE_STEP)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and self._first:
+                    # Servers send raw deflate as often as the zlib format the name means.
+                    self._zlib, self._first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise httpx.DecodingError(f"{self.encoding} body cannot be decoded: {exc}") from exc
+            self._first = False
+            produced += len(piece)
+            if produced > room:
+                raise BodyTooLarge("decoded body")
+            pieces.append(piece)
+            data = self._zlib.unconsumed_tail
+        return pieces
+
+
+def _decoder_for(headers: httpx.Headers) -> _Decoder:
+    encodings = [
+        e.strip().lower()
+        for e in headers.get("content-encoding", "").split(",")
+        if e.strip() and e.strip().lower() != "identity"
+    ]
+    if len(encodings) > 1:
+        raise BodyTooLarge(f"stacked content encodings refused ({', '.join(encodings)})")
+    if encodings and encodings[0] not in ("gzip", "x-gzip", "deflate"):
+        raise BodyTooLarge(f"content encoding {encodings[0]!r} was not asked for")
+    return _Decoder(encodings[0] if encodings else "identity")
+
+
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body, never more than ``max_bytes`` of it in memory: raw chunks are decoded
+    here a bounded step at a time (httpx would decode a whole chunk, and every encoding it
+    knows, before a cap could see the result)."""
     declared = response.headers.get("content-length", "")
-    if (
-        declared.isdigit()
-        and int(declared) > max_bytes
-        and not response.headers.get("content-encoding")
-    ):
+    decoder = _decoder_for(response.headers)
+    if declared.isdigit() and int(declared) > max_bytes and decoder.encoding == "identity":
         raise BodyTooLarge(f"Content-Length {declared} exceeds the {max_bytes} byte limit")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise BodyTooLarge(f"body exceeds the {max_bytes} byte limit")
-        chunks.append(chunk)
+    try:
+        async for raw in response.aiter_raw():
+            for piece in decoder.decode(raw, max_bytes - size):
+                size += len(piece)
+                chunks.append(piece)
+    except BodyTooLarge as exc:
+        raise BodyTooLarge(f"{exc} exceeds the {max_bytes} byte limit") from None
     return b"".join(chunks)
+
+
+async def _refuse_bad_redirect(response: httpx.Response) -> None:
+    """A response hook: a ``Location`` that is not a fetchable http(s) URL is refused here,
+    before httpx builds a request from it (which raises outside httpx's error tree)."""
+    if not response.has_redirect_location:
+        return
+    location = response.headers["location"].strip()
+    try:
+        parts = urlsplit(location)
+        target = urljoin(str(response.request.url), location)
+        httpx.URL(location)
+    except (ValueError, httpx.InvalidURL) as exc:
+        problem: str | None = f"it cannot be parsed ({exc})"
+    else:
+        problem = (
+            "it has a scheme but no host"
+            if parts.scheme and not parts.netloc
+            else url_problem(target)
+        )
+    if problem:
+        raise UnsafeURLError(f"redirect to {location[:120]!r}: {problem}")
 
 
 def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
@@ -174,13 +273,17 @@ class Fetcher:
         self.gate = HostGate(settings.per_host_connections, settings.per_host_delay)
         self._robots: dict[str, asyncio.Task[urllib.robotparser.RobotFileParser | None]] = {}
         self._verdicts: dict[tuple[str, int | None], str | None] = {}
+        # Seconds each host has lost to timed-out attempts this run; past the budget the host
+        # is given up until the next run, so one slow publisher cannot stretch the night.
+        self.lost: dict[str, float] = {}
         self.robots_agent = settings.user_agent.split("/", 1)[0]
 
     async def _check(self, url: str, limits: FetchLimits) -> None:
         """The address guard, with one DNS lookup per host and port per run."""
+        problem = url_problem(url)
+        if problem:
+            raise UnsafeURLError(problem)
         parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https"):
-            raise UnsafeURLError(f"scheme {parts.scheme or '(none)'!r} is not http or https")
         host = (parts.hostname or "").lower()
         if host and host_allowed(host, limits.allow_hosts):
             return
@@ -243,9 +346,34 @@ class Fetcher:
         headers: dict[str, str] | None = None,
         robots: bool = True,
     ) -> FetchResult:
-        """Fetch a URL with retries on transient failures; every failure becomes ``error``."""
-        headers = headers or {}
+        """Fetch a URL with retries on transient failures; every failure becomes ``error``,
+        whatever raised it: one URL never fails the batch it belongs to."""
         started = time.monotonic()
+        try:
+            return await self._fetch(url, limits, headers or {}, robots, started)
+        except Exception as exc:
+            return FetchResult(
+                url=url,
+                final_url=url,
+                error=f"failed: {exc.__class__.__name__}: {str(exc)[:300]}",
+                attempts=0,
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+            )
+
+    def _given_up(self, host: str) -> str | None:
+        lost = self.lost.get(host, 0.0)
+        if lost < self.settings.host_time_budget:
+            return None
+        return f"host given up for this run: {lost:.0f} s lost to timeouts"
+
+    async def _fetch(
+        self,
+        url: str,
+        limits: FetchLimits,
+        headers: dict[str, str],
+        robots: bool,
+        started: float,
+    ) -> FetchResult:
         attempts: list[str] = []
 
         def done(error: str | None, **kw: object) -> FetchResult:
@@ -261,20 +389,24 @@ class Fetcher:
                 }
             )
 
+        try:
+            await self._check(url, limits)
+        except UnsafeURLError as exc:
+            return done(f"refused: {exc}")
         if robots and limits.obey_robots:
-            try:
-                await self._check(url, limits)
-            except UnsafeURLError as exc:
-                return done(f"refused: {exc}")
             parser = await self._robots_for(url)
             if parser is not None and not parser.can_fetch(self.robots_agent, url):
                 return done("disallowed by robots.txt")
         host = (urlsplit(url).hostname or "").lower()
         while True:
             retry_after: str | None = None
+            attempt_started = time.monotonic()
             try:
                 async with self.gate.semaphore(host):
                     await self.gate.wait_turn(host)
+                    if self._given_up(host):
+                        raise _HostGivenUp
+                    attempt_started = time.monotonic()
                     final_url, status, resp_headers, body = await asyncio.wait_for(
                         self._once(url, headers, limits), timeout=limits.total_timeout
                     )
@@ -288,6 +420,9 @@ class Fetcher:
                 )
             except _Retry:
                 pass
+            except _HostGivenUp:
+                attempts.append("host given up")
+                return done(self._given_up(host))
             except UnsafeURLError as exc:
                 attempts.append("refused")
                 return done(f"refused: {exc}")
@@ -299,30 +434,19 @@ class Fetcher:
                 return done(f"redirects: {exc}")
             except (TimeoutError, httpx.TimeoutException):
                 attempts.append("timeout")
+                self.lost[host] = self.lost.get(host, 0.0) + time.monotonic() - attempt_started
                 if len(attempts) >= limits.max_attempts:
                     return done("timeout")
             except (httpx.TransportError, OSError) as exc:
                 attempts.append(exc.__class__.__name__)
                 if len(attempts) >= limits.max_attempts:
                     return done(f"connection error: {exc.__class__.__name__}: {exc}")
-            except (httpx.HTTPError, ValueError, UnicodeError) as exc:
+            except Exception as exc:
                 attempts.append(exc.__class__.__name__)
-                return done(f"{exc.__class__.__name__}: {exc}")
+                return done(f"{exc.__class__.__name__}: {str(exc)[:300]}")
             await asyncio.sleep(
                 retry_delay(len(attempts), retry_after, limits.backoff_base, limits.retry_after_cap)
             )
-
-
-def conditional_headers(state: FeedState | None, force_full: bool = False) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from the stored validators, unless a full fetch is due."""
-    if state is None or force_full:
-        return {}
-    headers = {}
-    if state.etag:
-        headers["If-None-Match"] = state.etag
-    if state.last_modified:
-        headers["If-Modified-Since"] = state.last_modified
-    return headers
 
 
 class FetchSession:

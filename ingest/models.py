@@ -73,6 +73,7 @@ class ParsedFeed(Record):
     entries: tuple[FeedEntry, ...] = ()
     bozo_reason: str | None = None
     skipped: tuple[str, ...] = ()
+    dropped: int = 0  # entries listed but not kept: unusable links, entries past the cap
     version: str = ""  # feedparser's format name ("rss20", "atom10"); empty when not a feed
 
 
@@ -90,6 +91,7 @@ class FeedOutcome(Record):
     http_status: int | None = None
     error: str | None = None
     entries_seen: int = 0
+    entries_dropped: int = 0
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Three attempts with exponential backoff recover most transient errors within a night
     # without letting a dead host hold a slot for minutes; Retry-After is honoured up to a cap.
     max_attempts: int = 3
+    # Seconds of timed-out attempts a host may cost one run before its remaining URLs are given
+    # up until the next run: two attempts at the total timeout, on two connections.
+    host_time_budget: float = 120.0
     backoff_base: float = 0.5
     retry_after_cap: float = 30.0
     max_entries_per_feed: int = 500

@@ -1,6 +1,7 @@
 """The fetch seam against a real loopback HTTP server."""
 
 import gzip
+import itertools
 import time
 
 from loopback import body, drip, serve
@@ -186,8 +187,11 @@ def test_a_session_keeps_connections_robots_and_spacing_from_batch_to_batch(
     assert all(r.ok for r in first + second)
     assert stats.hits["/robots.txt"] == 1
     assert len(stats.clients) == 1  # one connection, kept alive across both batches
-    gaps = [b - a for a, b in zip(stats.starts[1:], stats.starts[2:], strict=False)]
-    assert len(gaps) == 3 and min(gaps) >= 0.18  # spacing held across the batch boundary
+    # Spacing is measured where the code controls it, when each request was let go (arrival
+    # times at the server move with the machine's load): held across the batch boundary.
+    (starts,) = session._fetcher.gate.starts.values()
+    gaps = [b - a for a, b in itertools.pairwise(starts[1:])]  # robots.txt first
+    assert len(gaps) == 3 and min(gaps) >= 0.2
 
 
 def test_missing_robots_txt_allows_everything(settings: Settings) -> None:

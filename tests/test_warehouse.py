@@ -143,7 +143,8 @@ def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_analyst_views(db: duckdb.DuckDBPyConnection) -> None:
     now = datetime.now(UTC)
-    fresh = article(1).model_copy(update={"fetched_at": now, "published_at": NOW})
+    yesterday = now - timedelta(days=1)
+    fresh = article(1).model_copy(update={"fetched_at": now, "published_at": yesterday})
     old = article(2).model_copy(update={"fetched_at": now - timedelta(days=3)})
     copy = article(3, dup="a1").model_copy(update={"fetched_at": now})
     mentions = [
@@ -182,7 +183,7 @@ def test_analyst_views(db: duckdb.DuckDBPyConnection) -> None:
         "SELECT day, country_code, articles, mentions FROM country_mentions_daily ORDER BY day"
     ).fetchall()
     assert [(r[1], r[2], r[3]) for r in daily] == [("KE", 1, 1), ("KE", 1, 3)]
-    assert daily[1][0] == NOW.date()
+    assert daily[1][0] == yesterday.date()
     assert db.execute(
         "SELECT country_code, first_title, first_snippet FROM new_countries"
     ).fetchall() == [("KE", "T1", "Kenya signed")]
@@ -279,4 +280,32 @@ def test_feed_health_update_keeps_what_a_failure_does_not_replace(tmp_path: Path
         ("ok", NOW, NOW, 5, 0),
         ("error", NOW + HOUR, NOW, 5, 1),
         ("not_modified", NOW + 2 * HOUR, NOW + 2 * HOUR, 5, 0),
+    ]
+
+
+def test_a_queued_entry_is_carried_a_bounded_number_of_times_then_given_up(db) -> None:
+    from ingest.models import FeedEntry, FeedOutcome, FeedState
+
+    entry = FeedEntry(
+        feed_url="https://f/rss",
+        entry_id="e",
+        url="https://x.example/e",
+        canonical_url="https://x.example/e",
+    )
+    outcome = FeedOutcome(feed_url="https://f/rss", name="F", status="ok", entries_seen=1)
+    store.register_feeds(db, [FeedSpec(url="https://f/rss", name="F")])
+    state = FeedState(feed_url="https://f/rss")
+    store.record_feeds_and_queue(db, [(outcome, state, 1)], [entry], NOW, "r0")
+    carried = [store.queued_entries(db, f"r{n}", NOW + n * HOUR) for n in range(1, 6)]
+    assert [len(c) for c in carried] == [1, 1, 1, 0, 0]
+    assert db.execute("SELECT count(*) FROM entry_queue").fetchone() == (0,)
+    assert db.execute(
+        "SELECT run_id, url, stage, error FROM fetch_log WHERE stage = 'queue'"
+    ).fetchall() == [
+        (
+            "r4",
+            "https://x.example/e",
+            "queue",
+            "given up: 3 runs that carried this entry did not finish",
+        )
     ]

@@ -122,6 +122,7 @@ def record_feed_outcomes(
                     o.entries_seen,
                     new,
                     o.elapsed_ms,
+                    o.entries_dropped,
                 ]
                 for o, _state, new in outcomes
             ],
@@ -178,12 +179,14 @@ RUN_FEED_COLUMNS = (
     "entries_seen",
     "new_entries",
     "elapsed_ms",
+    "entries_dropped",
 )
 RUN_FEED_TYPES = {
     "http_status": "INTEGER",
     "entries_seen": "INTEGER",
     "new_entries": "INTEGER",
     "elapsed_ms": "INTEGER",
+    "entries_dropped": "INTEGER",
 }
 # The per-feed values of a run's health update, in the order ``record_feed_outcomes`` builds.
 FEED_UPDATE_COLUMNS = {
@@ -418,7 +421,8 @@ def record_feeds_and_queue(
     try:
         record_feed_outcomes(con, outcomes, at, run_id)
         con.execute(
-            "INSERT INTO entry_queue SELECT unnest(?::JSON::VARCHAR[]), unnest(?::JSON::VARCHAR[]),"
+            "INSERT INTO entry_queue (canonical_url, feed_url, entry, run_id, queued_at)"
+            " SELECT unnest(?::JSON::VARCHAR[]), unnest(?::JSON::VARCHAR[]),"
             " unnest(?::JSON::VARCHAR[]), ?, ? ON CONFLICT DO NOTHING",
             [
                 as_list(e.canonical_url for e in entries),
@@ -434,9 +438,48 @@ def record_feeds_and_queue(
         raise
 
 
-def queued_entries(con: duckdb.DuckDBPyConnection) -> list[FeedEntry]:
-    """Entries a killed run left behind, oldest first."""
-    rows = con.execute("SELECT entry FROM entry_queue ORDER BY queued_at, canonical_url").fetchall()
+# Runs that may carry a queued entry and end without finishing before it is given up: an
+# entry whose page kills the process (memory, a crash in a parser) would otherwise be taken
+# first by every later run, and end each of them the same way.
+MAX_CARRIES = 3
+
+
+def queued_entries(
+    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, max_carries: int = MAX_CARRIES
+) -> list[FeedEntry]:
+    """Entries runs that did not finish left behind, oldest first, counted as carried once
+    more; those carried ``max_carries`` times already are given up instead, each logged in
+    ``fetch_log`` with the reason."""
+    con.execute("BEGIN")
+    try:
+        given_up = con.execute(
+            "DELETE FROM entry_queue WHERE carried >= ? RETURNING canonical_url, feed_url, carried",
+            [max_carries],
+        ).fetchall()
+        log_fetches(
+            con,
+            [
+                {
+                    "run_id": run_id,
+                    "url": url,
+                    "feed_url": feed_url,
+                    "kind": "page",
+                    "stage": "queue",
+                    "error": f"given up: {carried} runs that carried this entry did not finish",
+                    "attempts": carried,
+                    "logged_at": at,
+                }
+                for url, feed_url, carried in given_up
+            ],
+        )
+        rows = con.execute(
+            "UPDATE entry_queue SET carried = carried + 1 RETURNING entry, queued_at, canonical_url"
+        ).fetchall()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rows.sort(key=lambda r: (r[1], r[2]))
     return [FeedEntry.model_validate_json(r[0]) for r in rows]
 
 
