@@ -109,7 +109,7 @@ def _ingest(
         finish(con, settings, run_id, summary, started, found)
         return summary
     except BaseException as exc:
-        fail(con, run_id, summary, exc)
+        fail(con, settings.db, run_id, summary, exc)
         raise
     finally:
         session.close()

@@ -97,7 +97,11 @@ class CliError(Exception):
 
 
 def _open(
-    db: Path, read_only: bool = False, sandboxed: bool = True, extension: str | None = None
+    db: Path,
+    read_only: bool = False,
+    sandboxed: bool = True,
+    extension: str | None = None,
+    live: bool = False,
 ) -> Any:
     """The warehouse, or a clear error naming what is wrong with it. Readers get the last
     completed run's snapshot while a run holds the file (with a notice on stderr), in a
@@ -109,7 +113,7 @@ def _open(
     try:
         if not read_only:
             return connect(db)
-        con, notice = connect_reader(Path(db), sandboxed, extension)
+        con, notice = connect_reader(Path(db), sandboxed, extension, live)
     except NewsdeskError as exc:
         raise CliError(str(exc)) from None
     if notice:
@@ -285,14 +289,26 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from warehouse.lock import is_held
     from warehouse.store import feeds_needing_attention, recent_runs
 
-    con = _open(_settings(args).db, read_only=True)
+    if args.runs < 1:
+        raise CliError("--runs must be at least 1")
+    db = _settings(args).db
+    # The live file when no run holds it: a failed or killed run is only recorded there.
+    con = _open(db, read_only=True, live=True)
     try:
-        runs = recent_runs(con, args.runs)
+        runs = recent_runs(con, args.runs, running_alive=is_held(db))
         feeds = feeds_needing_attention(con)
     finally:
         con.close()
+    latest = dict(zip(runs[0], runs[1][0], strict=True)) if runs[1] else None
+    if latest is not None and latest["status"] != "completed":
+        print(
+            f"Last run {latest['run_id']}: {latest['status'].upper()}"
+            + (f": {latest['error']}" if latest["error"] else "")
+        )
+        print()
     print(f"Last {args.runs} runs:")
     print(_format(*runs, "table"))
     print()

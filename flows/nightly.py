@@ -696,7 +696,7 @@ def _nightly(
         publish_summary(summary, outcomes)
         return summary
     except BaseException as exc:
-        fail(con, run_id, summary, exc)
+        fail(con, settings.db, run_id, summary, exc)
         raise
     finally:
         session.close()
@@ -918,7 +918,11 @@ def index_for_search(con: duckdb.DuckDBPyConnection, settings: Settings) -> str 
 
 
 def fail(
-    con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSummary, exc: BaseException
+    con: duckdb.DuckDBPyConnection,
+    db: Path,
+    run_id: str,
+    summary: RunSummary,
+    exc: BaseException,
 ) -> None:
     """Record the failure; when even that cannot be written (a full disk, a database DuckDB
     has invalidated), say so and let the original error through. The next run marks this one
@@ -935,6 +939,15 @@ def fail(
     except duckdb.Error as again:
         get_run_logger().warning(
             "could not record the failed run: %s", str(again).splitlines()[0][:200]
+        )
+        return
+    try:
+        # Readers see what the failed run committed (its batches and its own record).
+        con.execute("CHECKPOINT")
+        snapshot.publish(db)
+    except (duckdb.Error, OSError) as again:
+        get_run_logger().warning(
+            "snapshot not updated after the failed run: %s", str(again).splitlines()[0][:200]
         )
 
 
@@ -982,7 +995,7 @@ def _reextract(
         finish(con, settings, run_id, summary, started, found)
         return summary
     except BaseException as exc:
-        fail(con, run_id, summary, exc)
+        fail(con, settings.db, run_id, summary, exc)
         raise
     finally:
         if pool is not None:

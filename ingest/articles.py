@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ingest.countries import detect_countries
 from ingest.models import Article, CountryCount, CountryMention, ExtractedPage, FeedEntry
-from ingest.normalize import content_hash, short_id
+from ingest.normalize import MAX_NAME_CHARS, MAX_TITLE_CHARS, clean_field, content_hash, short_id
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -30,11 +30,11 @@ def build_article(
         url=entry.url,
         canonical_url=entry.canonical_url,
         feed_url=entry.feed_url,
-        title=entry.title or page.title,
-        author=page.author,
+        title=clean_field(entry.title, MAX_TITLE_CHARS) or clean_field(page.title, MAX_TITLE_CHARS),
+        author=clean_field(page.author, MAX_NAME_CHARS),
         published_at=entry.published_at or entry.updated_at or page.published_at,
         fetched_at=fetched_at,
-        site_name=page.site_name,
+        site_name=clean_field(page.site_name, MAX_NAME_CHARS),
         language=page.language,
         text=page.text,
         content_hash=page.analysis.content_hash if page.analysis else content_hash(page.text),

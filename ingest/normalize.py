@@ -33,6 +33,29 @@ def normalize_text(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
+# Metadata fields are one line of display text. Headlines run to 200 characters at most in
+# the corpus; anything far longer (a 4.5 MB title was seen) is a page's body in the wrong place.
+MAX_TITLE_CHARS = 500
+MAX_NAME_CHARS = 200  # an author or a site's name
+
+
+def clean_field(value: str | None, max_chars: int) -> str | None:
+    """A metadata field as one clean line: control and format characters dropped (U+0000 was
+    seen in titles), white space folded, cut at a word boundary within ``max_chars`` with an
+    ellipsis. None when nothing is left."""
+    if value is None:
+        return None
+    kept = "".join(
+        c if unicodedata.category(c)[0] != "C" else (" " if c.isspace() else "") for c in value
+    )
+    line = " ".join(unicodedata.normalize("NFC", kept).split())
+    if len(line) > max_chars:
+        cut = line[: max_chars - 1]
+        space = cut.rfind(" ")
+        line = (cut[:space] if space > max_chars // 2 else cut).rstrip() + "…"
+    return line or None
+
+
 def hash_key(text: str) -> str:
     """The text as compared for exact duplicates: case, quotes and layout do not matter."""
     text = _QUOTE_CHARS.sub(

@@ -81,8 +81,10 @@ def article(i: int) -> Article:
 
 @pytest.mark.integration
 def test_disk_full_run_fails_clearly_and_the_next_run_recovers(
-    prefect_server: str, demo_site: Site, tmp_path: Path
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
 ) -> None:
+    from flows.cli import main
+
     db = tmp_path / "w.duckdb"
     assert run_nightly(harbor_only(demo_site, tmp_path / "one.toml"), db).status == "completed"
     before = stored(db)
@@ -99,6 +101,11 @@ def test_disk_full_run_fails_clearly_and_the_next_run_recovers(
     assert last.startswith("newsdesk: run failed: cannot write (disk full or read-only?): ")
     assert "File too large" in last and "next run goes on" in last
     assert stored(db) == before
+    # What the operator reads next morning: the failed run, not the last good one.
+    capsys.readouterr()
+    assert main(["status", "--db", str(db)]) == 0
+    headline = capsys.readouterr().out.splitlines()[0]
+    assert headline.startswith("Last run ") and ("FAILED" in headline or "ABANDONED" in headline)
 
     assert run_nightly(feeds, db).status == "completed"
     after = stored(db)

@@ -140,3 +140,30 @@ def test_well_formed_seeds_round_trip(day, sentence, body) -> None:
     seed = parse_seed("gen.txt", raw, NOW)
     assert seed.published_at.date() == day
     assert seed.title == normalize_text(sentence)
+
+
+def test_metadata_is_one_clean_line_of_bounded_length() -> None:
+    from ingest.articles import build_article
+    from ingest.models import ExtractedPage, FeedEntry
+    from ingest.normalize import MAX_NAME_CHARS, MAX_TITLE_CHARS
+
+    entry = FeedEntry(
+        feed_url="https://h.example/feed",
+        entry_id="e",
+        url="https://h.example/a",
+        canonical_url="https://h.example/a",
+        title="\x00\u200b\x07",  # nothing left: the page's title is used
+    )
+    page = ExtractedPage(
+        url=entry.url,
+        final_url=entry.url,
+        title="Peru\x00 votes\r\n" + "on and on " * 450_000,  # 4.5 MB
+        author="A\x1b[31m. Writer" + "x" * 5000,
+        site_name="Harbor\u2028Daily",
+        text="Body text.",
+    )
+    article = build_article(entry, page, NOW, "r1")
+    assert article.title is not None and article.title.startswith("Peru votes on and on")
+    assert len(article.title) <= MAX_TITLE_CHARS and article.title.endswith("…")
+    assert article.author is not None and len(article.author) <= MAX_NAME_CHARS
+    assert "\x1b" not in article.author and article.site_name == "Harbor Daily"

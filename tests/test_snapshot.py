@@ -55,3 +55,31 @@ def test_queries_during_a_run_read_the_last_snapshot(
     assert counts <= {4, 7}
     assert main(["query", "--db", str(db), "--format", "csv", sql]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "7"
+
+
+def test_status_shows_a_run_that_died_after_the_last_snapshot(tmp_path: Path, capsys) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from warehouse import snapshot, store
+    from warehouse.db import connect
+    from warehouse.lock import run_lock
+
+    db = tmp_path / "w.duckdb"
+    now = datetime.now(UTC)
+    con = connect(db)
+    store.start_run(con, "good", now - timedelta(days=1))
+    store.finish_run(con, "good", now - timedelta(days=1), "completed", {})
+    con.close()
+    snapshot.publish(db)
+    con = connect(db)
+    store.start_run(con, "killed", now)  # its process then died: never finished, no snapshot
+    con.close()
+    assert main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Last run killed: ABANDONED: the process ended")
+    with run_lock(db, "alive", 1):  # held: the run is alive, the snapshot is what can be read
+        assert main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Last 10 runs:") and "killed" not in out
+    assert main(["status", "--db", str(db), "--runs", "-1"]) == 2
+    assert "--runs must be at least 1" in capsys.readouterr().err

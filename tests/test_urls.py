@@ -67,6 +67,9 @@ def test_canonical_url_is_idempotent(host, path, query, slash) -> None:
         "http://0.0.0.0/",
         "http://[::ffff:127.0.0.1]/",
         "http://localhost/",
+        "http://localhost./",
+        "http://127.0.0.1./",
+        "http://name-that-does-not-resolve.invalid/",
     ],
 )
 def test_private_addresses_are_refused(url: str) -> None:
@@ -76,5 +79,6 @@ def test_private_addresses_are_refused(url: str) -> None:
 
 def test_allowed_host_passes_the_guard() -> None:
     check_url_allowed("http://127.0.0.1:8000/a", ["127.0.0.1"])
+    check_url_allowed("http://localhost.:8000/a", ["localhost"])
     with pytest.raises(UnsafeURLError, match="scheme"):
         check_url_allowed("file:///etc/passwd", ["127.0.0.1"])

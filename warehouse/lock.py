@@ -39,6 +39,24 @@ def holder(db: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
+def is_held(db: Path) -> bool:
+    """Whether a process holds the warehouse's lock now (a run, a backup)."""
+    path = lock_path(Path(db).resolve())
+    if path in _HELD:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the shared lock, if it was taken
+    return False
+
+
 def _describe(info: dict[str, object]) -> str:
     if not info:
         return "an unknown process"

@@ -9,6 +9,7 @@ half-written batch (the snapshot only ever holds completed runs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -19,7 +20,7 @@ import duckdb
 
 from ingest.errors import WarehouseError
 from warehouse.db import connect
-from warehouse.lock import holder
+from warehouse.lock import holder, is_held
 
 # A reader retries this long for the writer to finish opening or closing the file (a brief
 # lock) before it falls back to the snapshot.
@@ -67,15 +68,23 @@ def sandbox(
 
 
 def connect_reader(
-    db: Path, sandboxed: bool = True, extension: str | None = None
+    db: Path, sandboxed: bool = True, extension: str | None = None, live: bool = False
 ) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     """A read-only connection for analysts: the snapshot of the last completed run when there
     is one (so readers never hold the live file a run needs), else the live file; sandboxed
     (``sandbox``) unless the caller writes files through DuckDB itself (Parquet export).
 
+    With ``live``, the live file whenever no run holds it: it also has what a run that failed or
+    was killed wrote (its own ``runs`` row above all), which no snapshot has.
+
     Returns the connection and, while a run is writing, a one-line notice saying what is read.
     """
-    con, notice = _reader(db)
+    con, notice = None, None
+    if live and db.is_file() and not is_held(db):
+        with contextlib.suppress(WarehouseError):  # taken meanwhile: the snapshot, then
+            con = connect(db, read_only=True)
+    if con is None:
+        con, notice = _reader(db)
     return (sandbox(con, extension) if sandboxed else con), notice
 
 

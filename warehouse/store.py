@@ -952,15 +952,25 @@ def record_delivery(
         raise
 
 
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> tuple[list[str], list[Any]]:
+def recent_runs(
+    con: duckdb.DuckDBPyConnection, limit: int = 10, running_alive: bool = True
+) -> tuple[list[str], list[Any]]:
+    """The last runs, newest first. A run still marked running while no process holds the lock
+    (``running_alive`` false) died without a word: it is shown as abandoned, as the next run
+    will record it."""
     cur = con.execute(
         """
-        SELECT run_id, status, started_at, round(epoch(finished_at - started_at), 1) AS seconds,
+        SELECT run_id,
+               CASE WHEN status = 'running' AND NOT ? THEN 'abandoned' ELSE status END AS status,
+               started_at, round(epoch(finished_at - started_at), 1) AS seconds,
                feeds_ok, feeds_failed, feeds_skipped AS backing_off, new_entries,
-               articles_stored AS stored, duplicates, alerts_raised AS alerts, error
+               articles_stored AS stored, duplicates, alerts_raised AS alerts,
+               CASE WHEN status = 'running' AND NOT ?
+                    THEN 'the process ended without finishing the run (killed?)'
+                    ELSE error END AS error
         FROM runs ORDER BY started_at DESC LIMIT ?
         """,
-        [limit],
+        [running_alive, running_alive, limit],
     )
     return [d[0] for d in cur.description or []], cur.fetchall()
 
