@@ -757,8 +757,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that run a flow, and so start processes (Prefect's temporary server, extraction
+# workers) that must end with them: run under a supervisor from the command line.
+SUPERVISED_COMMANDS = frozenset({"run", "demo", "reextract", "ingest-urls", "serve"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.command in SUPERVISED_COMMANDS:
+        from flows.supervise import supervised
+
+        code = supervised(sys.argv[1:])
+        if code is not None:
+            return code
     try:
         return int(args.func(args))
     except CliError as exc:
