@@ -11,6 +11,7 @@ import multiprocessing
 import random
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -97,6 +98,29 @@ def article_html(site: int, page: int) -> bytes:
     ).encode()
 
 
+def zeros_gzip(megabytes: int) -> bytes:
+    """A gzip stream of ``megabytes`` MiB of zeros, built from one flushed block repeated
+    (compressing a gigabyte would take seconds): each full flush ends byte-aligned with a reset
+    dictionary, so the repeated block is a valid continuation."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = comp.compress(b"\0" * (1 << 20)) + comp.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(b"\0" * (1 << 20), crc)
+    size = (megabytes << 20) & 0xFFFFFFFF
+    trailer = crc.to_bytes(4, "little") + size.to_bytes(4, "little")
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    return header + block * megabytes + comp.flush(zlib.Z_FINISH) + trailer
+
+
+def zeros_zstd(megabytes: int) -> bytes:
+    """A zstd frame of ``megabytes`` MiB of zeros (4 GiB make 128 KB)."""
+    import zstandard
+
+    comp = zstandard.ZstdCompressor(level=3).compressobj()
+    return b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(megabytes)) + comp.flush()
+
+
 @dataclass
 class Stats:
     hits: Counter[str] = field(default_factory=Counter)
@@ -109,6 +133,7 @@ class SiteSpec:
     pages_per_feed: int = 10
     delay: float = 0.0
     pages: dict[str, bytes] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra, by path
 
 
 def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[BaseHTTPRequestHandler]:
@@ -132,7 +157,9 @@ def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[BaseHTTPRequestHan
                 self._send(304, b"", {"ETag": etag})
                 return
             ctype = "application/rss+xml" if path.endswith(".xml") else "text/html; charset=utf-8"
-            self._send(200, body, {"ETag": etag, "Content-Type": ctype})
+            self._send(
+                200, body, {"ETag": etag, "Content-Type": ctype, **spec.headers.get(path, {})}
+            )
 
         def _body(self, path: str) -> bytes | None:
             if path in spec.pages:

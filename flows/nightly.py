@@ -13,6 +13,7 @@ import gc
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -122,12 +123,32 @@ def batch_sizes(total: int) -> list[int]:
     return head + middle + tail[::-1]
 
 
-def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
-    batches, start = [], 0
-    for size in batch_sizes(len(items)):
-        batches.append(items[start : start + size])
-        start += size
-    return batches
+class BatchPlan:
+    """The entries still to fetch, taken a batch at a time: sizes from ``batch_sizes``, and
+    never more pages than ``byte_budget`` holds at the average size of the pages fetched so
+    far. Batches of 200 pages of 10 MB held 2 GB each, three batches in flight."""
+
+    def __init__(self, entries: Sequence[FeedEntry], byte_budget: int) -> None:
+        self._left = deque(entries)
+        self._sizes = iter(batch_sizes(len(entries)))
+        self._budget = byte_budget
+        self._pages = 0
+        self._bytes = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._left)
+
+    def take(self) -> list[FeedEntry]:
+        """The next batch (empty when none is left)."""
+        size = next(self._sizes, BATCH_SIZE)
+        if self._bytes:
+            size = min(size, max(1, self._budget * self._pages // self._bytes))
+        return [self._left.popleft() for _ in range(min(size, len(self._left)))]
+
+    def fetched(self, pages: Sequence[FetchResult]) -> None:
+        """Pages that arrived: their sizes set the next batches'."""
+        self._pages += len(pages)
+        self._bytes += sum(len(p.content) for p in pages)
 
 
 @dataclass(frozen=True)
@@ -437,12 +458,20 @@ def revise(
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def fetch_pages(
-    settings: Settings, entries: Sequence[FeedEntry], session: FetchSession | None = None
+    settings: Settings,
+    entries: Sequence[FeedEntry],
+    session: FetchSession | None = None,
+    patience: float | None = None,
 ) -> list[FetchResult]:
     """A batch's pages, through the run's session; on a Dask worker (no session), a client of
-    its own."""
+    its own. With ``patience``, the pages done within that many seconds, and earlier batches'
+    slow pages done since (``FetchSession.fetch_some``)."""
     urls, limits = [e.url for e in entries], FetchLimits.for_pages(settings)
-    return session.fetch(urls, limits) if session else fetch_all_sync(settings, urls, limits)
+    if session is None:
+        return fetch_all_sync(settings, urls, limits)
+    if patience is None:
+        return session.fetch(urls, limits)
+    return session.fetch_some(urls, limits, patience)
 
 
 @task(cache_policy=NO_CACHE)
@@ -781,14 +810,18 @@ def store_entries(
     found: set[str] = set()
     unindexed = 0
     searchable = True
-    batches = _batches(entries)
+    plan = BatchPlan(entries, settings.batch_bytes)
     progress.start("pages", len(entries))
     # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
     # extracted (CPU, in the pool) while the previous one is deduplicated and stored (in this
     # process). Batches are stored in order, so each is checked against all before it.
     # A Dask worker fetches with a client of its own.
     local = None if on_cluster else quote(session)
-    upcoming = fetch_pages.submit(settings, passed(batches[0]), local) if batches else None
+    # Locally, a batch is what arrived within the patience: a slow host's pages join a later
+    # batch (or the tail below) instead of holding the pages of every other host.
+    patience = None if on_cluster else settings.batch_patience
+    entry_for = {e.url: e for e in entries}
+    upcoming = fetch_pages.submit(settings, passed(plan.take()), local, patience) if plan else None
     before_storing()
     analysed = analyze_later([s.text for s in seeds], pool) if seeds else None
 
@@ -842,18 +875,27 @@ def store_entries(
         # at the default 5 ms per hand-over, 13 chunks took 0.1-0.15 s to reach idle workers,
         # 0.03 s at 0.5 ms.
         sys.setswitchinterval(POOL_SWITCH_INTERVAL)
-    try:
-        pending = None
-        for n, batch in enumerate(batches):
-            started = time.monotonic()
-            assert upcoming is not None
+
+    def arrived() -> Iterator[list[FetchResult]]:
+        """Each batch's pages as they arrive, then the slow pages still out, a batch at a
+        time."""
+        nonlocal upcoming
+        while upcoming is not None:
             pages = upcoming.result()
             crash_point("pages-fetched")
+            plan.fetched(pages)
             upcoming = (
-                fetch_pages.submit(settings, passed(batches[n + 1]), local)
-                if n + 1 < len(batches)
-                else None
+                fetch_pages.submit(settings, passed(plan.take()), local, patience) if plan else None
             )
+            yield pages
+        while session is not None and (late := session.late(BATCH_SIZE)):
+            yield late
+
+    try:
+        pending = None
+        for pages in arrived():
+            started = time.monotonic()
+            batch = [entry_for[p.url] for p in pages]
             fetched = [p for p in pages if p.ok]
             ready = (
                 extract_on_runner(fetched, settings.dask_workers)
@@ -861,7 +903,7 @@ def store_entries(
                 else extract_later(fetched, pool)
             )
             if pending is not None:
-                store(*pending, last_but_one=n == len(batches) - 1)
+                store(*pending, last_but_one=upcoming is None)
             pending = (batch, pages, ready, started)
         if pending is not None:
             store(*pending)

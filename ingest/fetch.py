@@ -466,6 +466,7 @@ class FetchSession:
         )
         self._thread.start()
         self._fetcher = self._call(self._open(settings)).result()
+        self._late: list[concurrent.futures.Future[FetchResult]] = []
 
     @staticmethod
     async def _open(settings: Settings) -> Fetcher:
@@ -490,6 +491,35 @@ class FetchSession:
     ) -> list[FetchResult]:
         """Fetch many URLs concurrently within the global and per-host limits; order kept."""
         return self._call(self._gather(list(urls), limits, headers_for or {})).result()
+
+    def fetch_some(
+        self, urls: Sequence[str], limits: FetchLimits, patience: float
+    ) -> list[FetchResult]:
+        """Start fetching ``urls`` and wait at most ``patience`` seconds: the results done by
+        then, in the order of ``urls``, followed by earlier URLs that have finished since.
+        The others go on fetching and come out of a later call, or of ``late``: one slow host
+        never holds the pages of the others (they would wait for its every timeout)."""
+        started = [self._call(self._fetcher.fetch(url, limits)) for url in urls]
+        concurrent.futures.wait(started, timeout=patience)
+        done = []
+        for future in started:
+            if future.done():
+                done.append(future.result())
+            else:
+                self._late.append(future)
+        return done + self._take_late(wait=False)
+
+    def late(self, most: int) -> list[FetchResult]:
+        """Up to ``most`` of the URLs still fetching when their batch was returned, waiting
+        for the first of them to finish; empty once there are none left."""
+        return self._take_late(wait=True, most=most)
+
+    def _take_late(self, wait: bool, most: int | None = None) -> list[FetchResult]:
+        if wait and self._late:
+            concurrent.futures.wait(self._late, return_when=concurrent.futures.FIRST_COMPLETED)
+        done = [f for f in self._late if f.done()][:most]
+        self._late = [f for f in self._late if f not in done]
+        return [f.result() for f in done]
 
     def close(self) -> None:
         if self._loop.is_closed():

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_feed_bytes: int = 5 * 1024 * 1024
     max_page_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    # Page bodies one batch may hold: three batches are in flight (fetched, extracted, stored),
+    # so the flow process holds about three times this in bodies, whatever the page size.
+    batch_bytes: int = 48 * 1024 * 1024
     # Sixteen requests in flight saturate two cores' extraction; two per host is polite.
     max_connections: int = 16
     per_host_connections: int = 2
@@ -56,6 +59,9 @@ class Settings(BaseSettings):
     # Seconds of timed-out attempts a host may cost one run before its remaining URLs are given
     # up until the next run: two attempts at the total timeout, on two connections.
     host_time_budget: float = 120.0
+    # Seconds a batch waits for its pages; those still out then join a later batch, so a slow
+    # host never holds the pages of the others until its timeouts run out.
+    batch_patience: float = 10.0
     backoff_base: float = 0.5
     retry_after_cap: float = 30.0
     max_entries_per_feed: int = 500

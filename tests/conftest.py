@@ -318,6 +318,7 @@ def pytest_collection_modifyitems(session, config, items) -> None:
 POOL_TESTS = {
     "test_pool_gives_same_results_in_order",
     "test_pool_workers_start_warm",
+    "test_a_pool_worker_gives_a_page_up_and_goes_on",
     "test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones",
 }
 

@@ -10,6 +10,11 @@ from ingest.models import ExtractedPage, FetchResult
 PAGES = FIXTURES / "pages"
 
 
+def page_bytes(content: bytes) -> FetchResult:
+    url = "https://fixture.example/made.html"
+    return FetchResult(url=url, final_url=url, status=200, content=content)
+
+
 def page(path, content_type: str | None = None) -> FetchResult:
     headers = {"content-type": content_type} if content_type else {}
     url = f"https://fixture.example/{path.name}"
@@ -134,3 +139,36 @@ def test_extraction_processes_follow_the_setting() -> None:
     assert Settings().extract_workers == 1  # set for the whole test session (conftest)
     assert pool_workers(1) == 1 and pool_workers(3) == 3
     assert pool_workers(0) == min(os.cpu_count() or 1, 4)
+
+
+PATHOLOGICAL = b"<html><body><article>" + b"<p>Peru text sentence here and there. " * 150_000
+
+
+def test_an_extraction_that_runs_out_of_time_is_the_page_s_failure() -> None:
+    import threading
+
+    found: list[object] = []
+    worker = threading.Thread(  # a task thread, as in the flow process
+        target=lambda: found.append(analyze_page(page_bytes(PATHOLOGICAL), time_limit_s=0.5))
+    )
+    worker.start()
+    worker.join(timeout=60)
+    assert found == ["extraction took over 0.5 s (page given up)"]
+    clean = analyze_page(page(SITE_DIR / "harbor/2026/11/kenya-tanzania-rail.html"), 30)
+    assert not isinstance(clean, str) and clean.analysis is not None
+
+
+def test_a_pool_worker_gives_a_page_up_and_goes_on() -> None:
+    from ingest.extract import analyze_pages
+
+    pool = extraction_pool(2)
+    try:
+        bad, good = pool.submit(
+            analyze_pages,
+            [page_bytes(PATHOLOGICAL), page(SITE_DIR / "harbor/2026/11/kenya-tanzania-rail.html")],
+            0.5,
+        ).result(timeout=60)
+    finally:
+        pool.shutdown()
+    assert bad == "extraction took over 0.5 s (page given up)"
+    assert not isinstance(good, str) and "Mombasa" in good.text

@@ -2,6 +2,7 @@
 
 import gzip
 import itertools
+import threading
 import time
 
 from loopback import body, drip, serve
@@ -217,3 +218,39 @@ def test_retry_after_seconds_date_and_cap() -> None:
     assert 8 <= retry_delay(1, in_ten, 0.5, 30) <= 10
     assert 0.25 <= retry_delay(1, None, 0.5, 30) <= 0.75
     assert 1.0 <= retry_delay(3, "soon", 0.5, 30) <= 3.0
+
+
+def test_a_host_that_keeps_timing_out_is_given_up_for_the_run(settings: Settings) -> None:
+    slow = settings.model_copy(update={"total_timeout": 0.5, "host_time_budget": 1.0})
+    routes = {f"/slow/{i}": body(b"late", delay=3) for i in range(20)}
+    with serve(routes) as (base, stats):
+        results = fetch_all_sync(slow, [f"{base}/slow/{i}" for i in range(20)], limits(slow))
+    given_up = [r for r in results if r.error and r.error.startswith("host given up")]
+    # Two connections: two or three rounds of timeouts spend the budget, then no more requests.
+    assert sum(stats.hits.values()) <= 6 and len(given_up) >= 14
+    assert all(r.error in ("timeout", None) or r in given_up for r in results)
+
+
+def test_a_batch_returns_what_arrived_and_a_slow_host_joins_a_later_one(
+    settings: Settings,
+) -> None:
+    release = threading.Event()
+
+    def stalled(h) -> None:
+        release.wait(30)
+        body(b"at last")(h)
+
+    with (
+        serve({"/slow": stalled, "/a": body(b"a"), "/b": body(b"b")}) as (slow, _s),
+        serve({"/c": body(b"c")}) as (fast, _f),
+        FetchSession(settings) as session,
+    ):
+        first = session.fetch_some(
+            [f"{slow}/slow", f"{slow}/a", f"{slow}/b"], limits(settings), 1.0
+        )
+        release.set()
+        second = session.fetch_some([f"{fast}/c"], limits(settings), 5.0)
+        third = session.late(10)
+    assert [r.url.rsplit("/", 1)[1] for r in first] == ["a", "b"]
+    urls = [r.url.rsplit("/", 1)[1] for r in second + third]
+    assert sorted(urls) == ["c", "slow"] and session.late(10) == []

@@ -418,3 +418,24 @@ def test_batches_are_small_at_both_ends_and_cover_every_page() -> None:
             assert sizes[0] < 2 * HEAD_RAMP[0] and sizes[-1] < TAIL_RAMP[0] + HEAD_RAMP[0]
             assert all(s >= HEAD_RAMP[0] for s in sizes[1:-1])  # no slivers in between
     assert max(batch_sizes(5032)) > 0.9 * BATCH_SIZE and len(batch_sizes(5032)) < 5032 / 150
+
+
+def test_batches_hold_no_more_bytes_than_the_budget_at_the_size_seen() -> None:
+    from flows.nightly import BatchPlan, batch_sizes
+    from ingest.models import FeedEntry, FetchResult
+
+    entries = [
+        FeedEntry(feed_url="f", entry_id=str(i), url=f"u{i}", canonical_url=f"u{i}")
+        for i in range(600)
+    ]
+    plan = BatchPlan(entries, byte_budget=48 << 20)
+    first = plan.take()
+    assert len(first) == batch_sizes(600)[0]
+    plan.fetched([FetchResult(url=e.url, final_url=e.url, content=b"x" * (9 << 20)) for e in first])
+    sizes = [len(first)]
+    while plan:
+        batch = plan.take()
+        sizes.append(len(batch))
+        plan.fetched([FetchResult(url=e.url, final_url=e.url) for e in batch])  # empty pages
+    assert sizes[1] == 5  # 48 MB of 9 MB pages
+    assert sum(sizes) == 600 and max(sizes) <= 200

@@ -6,16 +6,15 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
-import zlib
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-import zstandard
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from loopback import body, serve
 
+from benchmarks.sites import zeros_gzip, zeros_zstd
 from ingest.feeds import parse_feed
 from ingest.fetch import DECODE_STEP, BodyTooLarge, FetchLimits, _Decoder, fetch_all_sync
 from ingest.settings import Settings
@@ -101,27 +100,6 @@ def test_fetch_returns_a_result_whatever_the_url(text: str) -> None:
     assert result.error  # nothing listens on port 9: a recorded failure, never an exception
     (result,) = fetch_all_sync(settings, [text], limits)
     assert result.error
-
-
-def zeros_gzip(megabytes: int) -> bytes:
-    """A gzip stream of ``megabytes`` MiB of zeros, built from one flushed block repeated
-    (compressing a gigabyte would take seconds): each full flush ends byte-aligned with a reset
-    dictionary, so the repeated block is a valid continuation."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    block = comp.compress(b"\0" * (1 << 20)) + comp.flush(zlib.Z_FULL_FLUSH)
-    crc = 0
-    for _ in range(megabytes):
-        crc = zlib.crc32(b"\0" * (1 << 20), crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = (crc & 0xFFFFFFFF).to_bytes(4, "little") + ((megabytes << 20) & 0xFFFFFFFF).to_bytes(
-        4, "little"
-    )
-    return header + block * megabytes + comp.flush(zlib.Z_FINISH) + trailer
-
-
-def zeros_zstd(megabytes: int) -> bytes:
-    comp = zstandard.ZstdCompressor(level=3).compressobj()
-    return b"".join(comp.compress(b"\0" * (1 << 20)) for _ in range(megabytes)) + comp.flush()
 
 
 def test_the_gzip_helper_makes_what_it_says() -> None:

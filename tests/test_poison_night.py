@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from conftest import SEEDS
 from loopback import body, serve
-from test_poison import zeros_gzip, zeros_zstd
 
+from benchmarks.sites import zeros_gzip, zeros_zstd
 from flows.demo import Site
 from flows.nightly import nightly
 
