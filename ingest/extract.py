@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 200
 # Seconds one page's extraction may take. Real pages take 15-170 ms (p95 on the corpus); a
 # page of 150,000 nested elements took 23.6 s of CPU, one of 150,000 paragraphs over 30 s.
-EXTRACT_TIME_LIMIT = 15.0
+EXTRACT_TIME_LIMIT = 10.0
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 

@@ -439,3 +439,21 @@ def test_batches_hold_no_more_bytes_than_the_budget_at_the_size_seen() -> None:
         plan.fetched([FetchResult(url=e.url, final_url=e.url) for e in batch])  # empty pages
     assert sizes[1] == 5  # 48 MB of 9 MB pages
     assert sum(sizes) == 600 and max(sizes) <= 200
+
+
+def test_no_page_body_outlives_its_batch(
+    prefect_server: str, demo_site: Site, tmp_path: Path
+) -> None:
+    """Prefect keeps every task's return value until the flow run ends; the fetched bodies
+    must not be kept with them (60 pages of 9.5 MB held 570 MB to the last)."""
+    from ingest.models import FetchResult
+
+    summary = run(write_feed_list(demo_site.url, tmp_path / "feeds.toml"), tmp_path / "w.duckdb")
+    assert summary.pages_fetched == 7
+    gc.collect()
+    kept = [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, FetchResult) and o.content and o.url.startswith(demo_site.url)
+    ]
+    assert kept == []
