@@ -2,9 +2,11 @@
 # uv comes from PATH, or is bootstrapped with pip into .tools/ when missing.
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTHON ?= python3
+# Which tests `make test-clock` runs: a marker expression, all of them by default.
+CLOCK_TESTS ?= 
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint bench eval crash
+.PHONY: setup demo test test-clock lint bench eval crash
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -25,6 +27,15 @@ lint: setup
 
 test: lint
 	$(UV) run --frozen pytest -q
+
+# The suite on other days: no test may depend on the wall clock (Debian's faketime shifts the
+# clock of every process the suite starts, DuckDB's and the Prefect server's included).
+CLOCK_SHIFTS ?= +75d +400d
+test-clock: setup
+	@command -v faketime >/dev/null || { echo "faketime not found: apt-get install faketime"; exit 2; }
+	for shift in $(CLOCK_SHIFTS); do \
+		echo "== clock $$shift"; faketime -f $$shift $(UV) run --frozen pytest -q -m "$(CLOCK_TESTS)" || exit 1; \
+	done
 
 bench: setup
 	$(UV) run --frozen python -m benchmarks.run
