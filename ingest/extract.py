@@ -228,13 +228,14 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def analyze_page(
-    page: FetchResult, time_limit_s: float = EXTRACT_TIME_LIMIT
+    page: FetchResult, time_limit_s: float | None = EXTRACT_TIME_LIMIT
 ) -> ExtractedPage | str:
     """Extraction plus the per-article CPU work that follows it, so a process pool runs all of
     it in parallel; a page that takes longer than ``time_limit_s`` is given up, with a reason,
-    and the worker goes on with the next one."""
+    and the worker goes on with the next one (None: no limit, for the warm-up, whose first
+    extraction compiles dateparser's tables and must not be cut short on a loaded machine)."""
     try:
-        with time_limit(time_limit_s):
+        with time_limit(time_limit_s) if time_limit_s else contextlib.nullcontext():
             result = extract_page(page)
             if isinstance(result, str):
                 return result

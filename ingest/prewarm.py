@@ -38,7 +38,8 @@ def warm() -> None:
                 status=200,
                 content=_SAMPLE,
                 headers={"content-type": "text/html; charset=utf-8"},
-            )
+            ),
+            time_limit_s=None,  # no timer thread in the forkserver, nothing cut short
         )
         # A date no locale recognizes makes dateparser try, and compile, every one of them.
         get_external_parser().get_date_data("Published Tuesday 12 Qwxz 2024")

@@ -90,7 +90,7 @@ def test_an_absolute_link_without_a_host_is_refused(settings: Settings) -> None:
     assert result.error == "refused: URL has no host"
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=120))
 def test_fetch_returns_a_result_whatever_the_url(text: str) -> None:
     settings = Settings(allow_hosts=["127.0.0.1"], connect_timeout=1, total_timeout=2)
