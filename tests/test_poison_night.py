@@ -4,13 +4,13 @@ is recorded with its reason, the good articles are stored, and the next night ru
 from __future__ import annotations
 
 import gzip
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import SEEDS
 from loopback import body, serve
+from test_poison import redirect
 
 from benchmarks.sites import zeros_gzip, zeros_zstd
 from flows.demo import Site
@@ -26,16 +26,6 @@ REDIRECTS = {
     "/r/backslash": "http:\\\\example.com/",
     "/r/hostless": "http:host",
 }
-
-
-def redirect(location: str):
-    def route(h: BaseHTTPRequestHandler) -> None:
-        h.send_response(302)
-        h.send_header("Location", location)
-        h.send_header("Content-Length", "0")
-        h.end_headers()
-
-    return route
 
 
 def hostile_feed(base: str) -> bytes:
