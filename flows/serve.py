@@ -63,15 +63,16 @@ def local_server(timeout: float = 180.0) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited with code {proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prefect server did not answer on {url} in {timeout:g} s")
-            time.sleep(1)
+        with httpx.Client(timeout=2, trust_env=False) as client:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"prefect server exited with code {proc.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if client.get(url + "/health").status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"prefect server did not answer on {url} in {timeout:g} s")
+                time.sleep(0.5)
         yield url
     finally:
         if proc.poll() is None:

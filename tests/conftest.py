@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,8 @@ class EarlyServer:
         import sys
         import threading
 
-        folder = Path(tempfile.mkdtemp(prefix="newsdesk-prefect-server-"))
+        folder = self.folder = Path(tempfile.mkdtemp(prefix="newsdesk-prefect-server-"))
+        self.template = folder / "template.db"
         port = str(_free_port())
         self.url = f"http://127.0.0.1:{port}/api"
         env = {
@@ -170,17 +171,42 @@ class EarlyServer:
         import httpx
 
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.error = RuntimeError(f"Prefect test server exited {self.proc.returncode}")
-                return
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+        # One client for every poll: building one loads the CA bundle, 0.1 s of CPU each time,
+        # which made this loop the suite's largest consumer after the servers themselves.
+        with httpx.Client(timeout=2, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    self.error = RuntimeError(f"Prefect test server exited {self.proc.returncode}")
                     return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        self._keep_template()
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
         self.error = TimeoutError(f"Prefect test server not healthy after {timeout} s")
+
+    def _keep_template(self) -> None:
+        """A copy of the freshly migrated database, before any test writes to it: a Prefect
+        home seeded with it skips the 10 s of migrations a fresh one runs."""
+        import sqlite3
+
+        source = sqlite3.connect(self.folder / "p.db")
+        target = sqlite3.connect(self.template)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+
+    def seed_home(self, home: Path) -> None:
+        """Give ``home`` (a PREFECT_HOME) the migrated database, once the server is up."""
+        import shutil
+
+        self.wait()
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.template, home / "prefect.db")
 
     def wait(self) -> str:
         self.thread.join()
@@ -231,30 +257,59 @@ class Background:
     """A command started when the session starts, checked by its test later: the slowest
     end-to-end commands (each starts its own Prefect server) overlap the rest of the suite."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        before: Callable[[], None] | None = None,
+    ) -> None:
         import subprocess
+        import threading
 
         self.cwd = cwd
-        # A session of its own: killing it at the end of the test session also kills what it
-        # started (`serve --check` starts a Prefect server), even when its test never ran.
-        self.proc = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        self.proc: subprocess.Popen[str] | None = None
+        self.error: BaseException | None = None
+
+        def start() -> None:
+            try:
+                if before is not None:
+                    before()
+                # A session of its own: killing it at the end of the test session also kills
+                # what it started (`serve --check` starts a Prefect server), even when its
+                # test never ran.
+                self.proc = subprocess.Popen(
+                    args,
+                    cwd=cwd,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    start_new_session=True,
+                )
+            except BaseException as error:  # the test that reads the result reports it
+                self.error = error
+
+        # ``before`` may wait (for the Prefect test server's migrated database): start in a
+        # thread so that collection goes on.
+        self.starter = threading.Thread(target=start, daemon=True)
+        self.starter.start()
 
     def kill(self) -> None:
         import signal
 
+        self.starter.join(timeout=240)
+        if self.proc is None:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
     def result(self, timeout: float = 240) -> tuple[int, str, str]:
+        self.starter.join(timeout=timeout)
+        if self.error is not None:
+            raise self.error
+        assert self.proc is not None, "the background command never started"
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, out, err
 
@@ -274,15 +329,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _needs_server(item: Any) -> bool:
+    return "prefect_server" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Tests that need the Prefect server run last, while it starts; the background commands
-    of the selected tests start as soon as collection ends."""
-    import sys
-
-    needs_server = [i for i in items if "prefect_server" in getattr(i, "fixturenames", ())]
+    are checked at the very end."""
+    needs_server = [i for i in items if _needs_server(i)]
     checked_late = [i for i in items if i.name in BACKGROUND_TESTS]
     first = [i for i in items if i not in needs_server and i not in checked_late]
     items[:] = first + [i for i in needs_server if i not in checked_late] + checked_late
+
+
+def start_background(items: list[Any]) -> None:
+    """The background commands of the selected tests."""
+    import sys
 
     wanted = {BACKGROUND_TESTS[i.name] for i in items if i.name in BACKGROUND_TESTS}
     base = Path(tempfile.mkdtemp(prefix="newsdesk-bg-"))
@@ -307,10 +369,14 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     if "serve" in wanted:
         home = base / "serve"
         home.mkdir()
+        early = EARLY.get("server")
         BACKGROUND["serve"] = Background(
             [sys.executable, "-m", "flows.cli", "serve", "--check"],
             ROOT,
             {**clean, "PREFECT_HOME": str(home / "prefect-home")},
+            # What is tested is the start, registration and stop of a local server, not
+            # Prefect's migrations (the demo's fresh home runs those).
+            before=None if early is None else lambda: early.seed_home(home / "prefect-home"),
         )
 
 
@@ -325,10 +391,11 @@ POOL_TESTS = {
 
 def pytest_collection_finish(session) -> None:
     """Start the Prefect server once the selection is final (after ``-m``/``-k``), if a
-    selected test needs it; likewise the extraction forkserver, which loads in the background
-    while the first tests run."""
-    if any("prefect_server" in getattr(i, "fixturenames", ()) for i in session.items):
+    selected test needs it, then the background commands; likewise the extraction
+    forkserver, which loads in the background while the first tests run."""
+    if any(_needs_server(i) for i in session.items):
         EARLY.setdefault("server", EarlyServer())
+    start_background(session.items)
     if any(i.name in POOL_TESTS for i in session.items):
         from ingest.extract import start_forkserver
 

@@ -111,6 +111,21 @@ def test_query_formats(tmp_path: Path, capsys) -> None:
     assert "read-only" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def sandboxed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warehouse and snapshot for every statement below: each must leave both as they
+    were, so they can share them."""
+    from warehouse import snapshot
+    from warehouse.db import connect
+
+    db = tmp_path_factory.mktemp("sandbox") / "w.duckdb"
+    con = connect(db)
+    con.execute("CREATE TABLE notes AS SELECT 42 AS answer")
+    con.close()
+    snapshot.publish(db)
+    return db
+
+
 @pytest.mark.parametrize(
     "sql",
     [
@@ -127,15 +142,13 @@ def test_query_formats(tmp_path: Path, capsys) -> None:
         "EXPORT DATABASE '{tmp}/dump'",
     ],
 )
-def test_query_reads_the_warehouse_and_nothing_else(tmp_path: Path, capsys, sql: str) -> None:
+def test_query_reads_the_warehouse_and_nothing_else(
+    sandboxed_warehouse: Path, capsys, sql: str
+) -> None:
     from warehouse import snapshot
-    from warehouse.db import connect
 
-    db = tmp_path / "w.duckdb"
-    con = connect(db)
-    con.execute("CREATE TABLE notes AS SELECT 42 AS answer")
-    con.close()
-    snapshot.publish(db)
+    db = sandboxed_warehouse
+    tmp_path = db.parent
     before = (db.read_bytes(), snapshot.snapshot_path(db).read_bytes())
     statement = sql.format(db=db, tmp=tmp_path)
     assert main(["query", "--db", str(db), statement]) == 1
