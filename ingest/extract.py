@@ -7,24 +7,27 @@ the flow can run it in a process pool sized to the cores.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
 import re
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import py3langid
 import trafilatura
 
 from ingest.models import ExtractedPage, FetchResult, TextAnalysis
 from ingest.normalize import content_hash, normalize_text
+from ingest.waiting import raise_after, result_within
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Shorter texts are navigation, paywall stubs or error pages rather than articles.
 MIN_TEXT_CHARS = 200
@@ -154,19 +157,134 @@ def pool_workers(configured: int = 0) -> int:
     return configured or min(os.cpu_count() or 1, 4)
 
 
-def extraction_pool(workers: int) -> Executor:
-    """A process pool for extraction; forkserver, because forking a threaded process can hang,
-    and its workers start warm (``start_forkserver``)."""
-    start_forkserver()
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
-    )
-    # The executor starts a worker when a task finds none idle, so the second one used to start
-    # with the first batch, while the pages of the next were being fetched: 0.2 s late, as the
-    # fetching thread held the GIL. Started now, back to back, each gets a task at once.
-    for _ in range(workers):
-        pool.submit(os.getpid)
-    return pool
+# Seconds a pool worker may spend on one page before it is killed. The time limit above
+# interrupts Python code only; a worker stuck inside C (a parser, a regular expression) never
+# sees it, and without this bound the night would wait for it forever.
+EXTRACT_KILL_AFTER = EXTRACT_TIME_LIMIT + 5.0
+
+
+class ExtractionPool(Executor):
+    """A process pool for extraction that can kill and replace its workers.
+
+    Forkserver, because forking a threaded process can hang, and its workers start warm
+    (``start_forkserver``). ``run_chunks`` waits a bounded time for each chunk: past it, every
+    worker is killed (SIGKILL, the one signal a process stuck in C code cannot ignore), fresh
+    ones are started and the unfinished chunks are submitted again, the stuck chunk page by
+    page, so that only the page that hangs is given up."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.replaced = 0
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        start_forkserver()
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
+        )
+        # The executor starts a worker when a task finds none idle, so the second one used to
+        # start with the first batch, while the pages of the next were being fetched: 0.2 s
+        # late, as the fetching thread held the GIL. Started now, back to back, each gets a
+        # task at once.
+        for _ in range(self.workers):
+            pool.submit(os.getpid)
+        return pool
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def worker_pids(self) -> list[int]:
+        # CPython's ProcessPoolExecutor keeps its processes there (3.8 to 3.13); 3.14 adds
+        # kill_workers() for exactly this.
+        processes = getattr(self._pool, "_processes", None) or {}
+        return [p.pid for p in list(processes.values()) if p.pid is not None]
+
+    def replace_workers(self) -> None:
+        """Kill every worker and start fresh ones; pending futures of the old pool fail."""
+        old = self._pool
+        for pid in self.worker_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        old.shutdown(wait=True, cancel_futures=True)
+        self.replaced += 1
+        log.warning("extraction workers replaced (a page outran %g s)", EXTRACT_KILL_AFTER)
+        self._pool = self._start()
+
+    def run_chunks_later(
+        self,
+        work: Callable[[Sequence[T]], list[R]],
+        chunks: Sequence[Sequence[T]],
+        given_up: Callable[[T, str], R],
+        kill_after: float = EXTRACT_KILL_AFTER,
+    ) -> Callable[[], list[R]]:
+        """Submit ``work`` over each chunk now; the returned call gathers the results in
+        order. A chunk not done within ``kill_after`` seconds per item (counted from when the
+        chunks before it were gathered, so it has started by then), or whose worker died,
+        costs a worker replacement, and its items are run again one at a time with nothing
+        else in the pool: an item that hangs or kills its worker alone is ``given_up(item,
+        why)``. A worker death does not say whose page caused it, hence the isolation."""
+        pending = [(list(c), self.replaced, self.submit(work, c)) for c in chunks if c]
+
+        def gather() -> list[R]:
+            nonlocal pending
+            out: list[R] = []
+            while pending:
+                chunk, generation, future = pending.pop(0)
+                try:
+                    results: list[R] = result_within(future, kill_after * len(chunk))
+                    out.extend(results)
+                    continue
+                except TimeoutError:
+                    pass
+                except BrokenProcessPool:
+                    if generation < self.replaced:  # lost to an earlier replacement
+                        pending.insert(0, (chunk, self.replaced, self.submit(work, chunk)))
+                        continue
+                self.replace_workers()
+                out.extend(self._alone(work, item, given_up, kill_after) for item in chunk)
+                rest, pending = pending, []
+                for c, g, f in rest:
+                    finished = f.done() and not f.cancelled() and f.exception() is None
+                    pending.append(
+                        (c, g, f) if finished else (c, self.replaced, self.submit(work, c))
+                    )
+            return out
+
+        return gather
+
+    def _alone(
+        self,
+        work: Callable[[Sequence[T]], list[R]],
+        item: T,
+        given_up: Callable[[T, str], R],
+        kill_after: float,
+    ) -> R:
+        try:
+            return result_within(self.submit(work, [item]), kill_after)[0]
+        except TimeoutError:
+            why = f"extraction did not finish in {kill_after:g} s (worker killed)"
+        except BrokenProcessPool:
+            why = "the extraction worker died (out of memory?)"
+        self.replace_workers()
+        return given_up(item, why)
+
+    def run_chunks(
+        self,
+        work: Callable[[Sequence[T]], list[R]],
+        chunks: Sequence[Sequence[T]],
+        given_up: Callable[[T, str], R],
+        kill_after: float = EXTRACT_KILL_AFTER,
+    ) -> list[R]:
+        """``run_chunks_later``, gathered at once."""
+        return self.run_chunks_later(work, chunks, given_up, kill_after)()
+
+
+def extraction_pool(workers: int) -> ExtractionPool:
+    """The flow's extraction pool (see ``ExtractionPool``)."""
+    return ExtractionPool(workers)
 
 
 def analyze_text(text: str) -> TextAnalysis:
@@ -194,37 +312,9 @@ class ExtractionTimeout(BaseException):
     ``except Exception`` blocks inside the HTML libraries swallows it and carries on."""
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``ExtractionTimeout`` in this thread once ``seconds`` have passed.
-
-    Works in any thread (a pool worker's main thread, a task thread of the flow) where a
-    signal-based alarm would not: a timer thread sets an asynchronous exception on this one,
-    which the interpreter raises at its next bytecode. One that has not been raised yet when
-    the block ends is cleared."""
-    target = ctypes.c_ulong(threading.get_ident())
-    lock = threading.Lock()
-    state = {"done": False, "fired": False}
-
-    def fire() -> None:
-        with lock:
-            if not state["done"]:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                    target, ctypes.py_object(ExtractionTimeout)
-                )
-                state["fired"] = True
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        with lock:
-            state["done"] = True
-            if state["fired"]:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)
-        timer.cancel()
+def time_limit(seconds: float) -> contextlib.AbstractContextManager[None]:
+    """Raise ``ExtractionTimeout`` in this thread once ``seconds`` have passed."""
+    return raise_after(seconds, ExtractionTimeout)
 
 
 def analyze_page(
@@ -262,6 +352,10 @@ def analyze_later(
     return pool.submit(analyze_texts, list(texts)).result
 
 
+def _given_up(page: FetchResult, why: str) -> ExtractedPage | str:
+    return why
+
+
 def extract_later(
     pages: Sequence[FetchResult], pool: Executor | None = None
 ) -> Callable[[], list[ExtractedPage | str]]:
@@ -270,7 +364,10 @@ def extract_later(
     main process writes. Without a pool, extraction happens when the results are asked for."""
     if pool is None or len(pages) < 2:
         return lambda: analyze_pages(pages)
-    futures = [pool.submit(analyze_pages, pages[i : i + 2]) for i in range(0, len(pages), 2)]
+    chunks = [pages[i : i + 2] for i in range(0, len(pages), 2)]
+    if isinstance(pool, ExtractionPool):
+        return pool.run_chunks_later(analyze_pages, chunks, _given_up)
+    futures = [pool.submit(analyze_pages, chunk) for chunk in chunks]
     return lambda: [result for future in futures for result in future.result()]
 
 
@@ -278,6 +375,4 @@ def extract_many(
     pages: Sequence[FetchResult], pool: Executor | None = None
 ) -> list[ExtractedPage | str]:
     """Extract pages in order; in the pool when one is given and the batch is worth it."""
-    if pool is None or len(pages) < 2:
-        return [analyze_page(p) for p in pages]
-    return list(pool.map(analyze_page, pages, chunksize=2))
+    return extract_later(pages, pool)()

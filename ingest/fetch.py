@@ -32,6 +32,7 @@ import httpx
 from ingest.models import FetchResult
 from ingest.settings import Settings
 from ingest.urls import UnsafeURLError, check_url_allowed, host_allowed, url_problem
+from ingest.waiting import result_within, wait_futures
 
 log = logging.getLogger(__name__)
 
@@ -500,7 +501,7 @@ class FetchSession:
         The others go on fetching and come out of a later call, or of ``late``: one slow host
         never holds the pages of the others (they would wait for its every timeout)."""
         started = [self._call(self._fetcher.fetch(url, limits)) for url in urls]
-        concurrent.futures.wait(started, timeout=patience)
+        wait_futures(started, patience)
         done = []
         for future in started:
             if future.done():
@@ -526,7 +527,7 @@ class FetchSession:
             return
         # Closing runs in a `finally` of the flow: it must not hide the error that ended it.
         with contextlib.suppress(Exception):
-            self._call(self._fetcher.client.aclose()).result(timeout=10)
+            result_within(self._call(self._fetcher.client.aclose()), 10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()

@@ -385,6 +385,7 @@ POOL_TESTS = {
     "test_pool_gives_same_results_in_order",
     "test_pool_workers_start_warm",
     "test_a_pool_worker_gives_a_page_up_and_goes_on",
+    "test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up",
     "test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones",
 }
 

@@ -1,3 +1,4 @@
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -125,7 +126,7 @@ def test_pool_workers_start_warm() -> None:
     country automaton and dateparser's locale tables once: no worker pays that start-up."""
     with extraction_pool(2) as pool:
         # Every worker is started with the pool, not when a task first finds none idle.
-        assert len(pool._processes) == 2  # type: ignore[attr-defined]
+        assert len(pool.worker_pids()) == 2
         states = [pool.submit(_worker_state).result() for _ in range(4)]
     assert states == [(True, 1, True, 1, True)] * 4
 
@@ -172,3 +173,38 @@ def test_a_pool_worker_gives_a_page_up_and_goes_on() -> None:
         pool.shutdown()
     assert bad == "extraction took over 0.5 s (page given up)"
     assert not isinstance(good, str) and "Mombasa" in good.text
+
+
+def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up() -> None:
+    """The time limit cannot interrupt C code, nor stop a worker from dying: the pool kills
+    its workers after the bound, starts fresh ones, runs the failed chunk's pages again one by
+    one and gives up only the one that hangs (or kills its worker) on its own."""
+    import stall
+
+    def given_up(item: str, why: str) -> str:
+        return f"{item}: {why}"
+
+    pool = extraction_pool(2)
+    try:
+        first_workers = pool.worker_pids()
+        gather = pool.run_chunks_later(
+            stall.work, [["a", "stuck"], ["b", "c"]], given_up, kill_after=1.0
+        )
+        hung = [r.split(" by ")[0] for r in gather()]
+        survivors = [pid for pid in first_workers if os.path.exists(f"/proc/{pid}")]
+        replaced_by_hang = pool.replaced
+        died = pool.run_chunks(stall.work, [["die", "e"], ["f"]], given_up, kill_after=30)
+        after = pool.run_chunks(stall.work, [["g", "h"]], given_up)
+    finally:
+        pool.shutdown()
+    assert hung == ["A", "stuck: extraction did not finish in 1 s (worker killed)", "B", "C"]
+    # Its chunk, then the stuck page alone; the first workers are gone.
+    assert replaced_by_hang == 2
+    assert len(first_workers) == 2 and survivors == []
+    assert [r.split(" by ")[0] for r in died] == [
+        "die: the extraction worker died (out of memory?)",
+        "E",
+        "F",
+    ]
+    assert pool.replaced == 4
+    assert [r.split(" by ")[0] for r in after] == ["G", "H"]
