@@ -96,6 +96,12 @@ class CliError(Exception):
         self.code = code
 
 
+def _existing(db: Path) -> None:
+    """Commands that work on a warehouse refuse to create an empty one by mistake."""
+    if str(db) != ":memory:" and not Path(db).is_file():
+        raise CliError(f"warehouse not found: {db} (run `newsdesk run` or `demo` first)")
+
+
 def _open(
     db: Path,
     read_only: bool = False,
@@ -112,6 +118,7 @@ def _open(
 
     try:
         if not read_only:
+            _existing(db)
             return connect(db)
         con, notice = connect_reader(Path(db), sandboxed, extension, live)
     except NewsdeskError as exc:
@@ -189,6 +196,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import DEMO_PORT, serve_site, write_feed_list
+
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise CliError(f"--port {args.port} is not a port (0 to 65535)")
 
     try:
         server = serve_site(port=args.port if args.port is not None else DEMO_PORT)
@@ -273,6 +283,8 @@ def _print_query(db: Path, sql: str, fmt: str) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
+    if not args.sql.strip():
+        raise CliError("query: the SQL statement is empty")
     return _print_query(_settings(args).db, args.sql, args.format)
 
 
@@ -407,6 +419,8 @@ def _backup_or_restore(args: argparse.Namespace, restore: bool) -> int:
     settings = _settings(args)
     folder = Path(args.folder)
     label = "restore" if restore else "backup"
+    if not restore:
+        _existing(settings.db)
     try:
         with run_lock(settings.db, f"newsdesk {label}", settings.lock_wait):
             counts = (
@@ -439,6 +453,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
         except ValueError:
             raise CliError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
     settings = _settings(args)
     con = _open(settings.db, read_only=True, extension=settings.fts_extension or None)
     try:
@@ -461,6 +477,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     con = _open(_settings(args).db, read_only=True)
     try:
         html_path, png_path = build_report(con, args.days, Path(args.out))
+    except OSError as exc:
+        raise CliError(f"cannot write the report to {args.out}: {exc.strerror or exc}") from None
     finally:
         con.close()
     print(f"wrote {html_path} and {png_path}")
@@ -482,6 +500,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
             print(f"newsdesk: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
         since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+    _existing(settings.db)
     try:
         connect(settings.db).close()
     except NewsdeskError as exc:

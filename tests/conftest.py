@@ -105,6 +105,19 @@ def warehouse_state(db: Path, base: str) -> dict[str, Any]:
         con.close()
 
 
+def update_iceland_story(root: Path, paragraph: str) -> None:
+    """The demo site (copied to ``root``) updates one story: a paragraph added to the page
+    and a later ``<updated>`` on its Atom entry, as a publisher's correction looks."""
+    page = root / "courier/world/iceland-geothermal.html"
+    page.write_text(page.read_text().replace("</article>", f"<p>{paragraph}</p>\n</article>"))
+    atom = root / "courier/atom.xml"
+    atom.write_text(
+        atom.read_text().replace(
+            "<updated>2026-11-26T11:00:00Z</updated>", "<updated>2026-11-27T09:00:00Z</updated>"
+        )
+    )
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, *tables: str) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 

@@ -1,5 +1,6 @@
 """The newsdesk command: help texts, errors with exit codes, countries, query, and the demo."""
 
+import argparse
 import json
 import os
 import socket
@@ -354,3 +355,73 @@ def test_runs_started_by_the_command_have_no_heartbeat_thread() -> None:
         assert get_current_settings().flows.heartbeat_frequency is None
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), prefect_run():
         assert get_current_settings().flows.heartbeat_frequency is None
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    from flows.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+# The commands that read or maintain a warehouse, with the arguments they need besides --db.
+ON_A_WAREHOUSE = {
+    "query": ["SELECT 1"],
+    "feeds": [],
+    "status": [],
+    "export": ["{tmp}/out"],
+    "backup": ["{tmp}/backup"],
+    "search": ["kenya"],
+    "report": ["--out", "{tmp}/report"],
+    "reextract": [],
+    "dedupe-index": [],
+}
+# Commands that make the warehouse when it is missing, or use none.
+MAKE_OR_NEED_NONE = {"run", "demo", "ingest-urls", "restore", "serve", "countries"}
+
+
+def test_every_command_is_sorted_into_the_meta_tests() -> None:
+    assert set(_commands()) == set(ON_A_WAREHOUSE) | MAKE_OR_NEED_NONE
+
+
+@pytest.mark.parametrize("command", sorted(ON_A_WAREHOUSE))
+def test_a_missing_warehouse_is_named_not_created(tmp_path: Path, capsys, command: str) -> None:
+    db = tmp_path / "missing.duckdb"
+    args = [a.format(tmp=tmp_path) for a in ON_A_WAREHOUSE[command]]
+    assert main([command, *args, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "warehouse not found" in err and str(db) in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["query", ""], "SQL statement is empty"),
+        (["query", "   "], "SQL statement is empty"),
+        (["status", "--runs", "-1"], "--runs"),
+        (["status", "--runs", "0"], "--runs"),
+        (["search", "kenya", "--limit", "0"], "--limit"),
+        (["report", "--days", "0"], "--days"),
+        (["report", "--out", "/proc/nope/x"], "/proc/nope/x"),
+        (["demo", "--port", "99999"], "--port 99999"),
+        (["demo", "--port", "-1"], "--port -1"),
+        (["export", "{tmp}/out", "--since", "yesterday"], "--since"),
+        (["reextract", "--since", "soon"], "--since"),
+        (["search", "kenya", "--since", "2026-13-01"], "--since"),
+    ],
+)
+def test_bad_values_get_one_line_and_exit_2(
+    tmp_path: Path, capsys, args: list[str], named: str
+) -> None:
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    before = sorted(tmp_path.iterdir())
+    code = main([*(a.format(tmp=tmp_path) for a in args), "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err and named in err, err
+    assert sorted(tmp_path.iterdir()) == before

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, update_iceland_story
 from pytest_httpserver import HTTPServer
 
 from flows.demo import Site, write_feed_list
@@ -202,17 +202,10 @@ def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
     with serve_site(root, port=0) as site:
         feeds = write_feed_list(site.url, tmp_path / "feeds.toml")
         run(feeds, db)
-        page = root / "courier/world/iceland-geothermal.html"
-        added = (
-            "<p>Update: the council approved the first stage of the pipeline on Friday, "
-            "and work on the fjord crossing will start in the spring.</p>\n</article>"
-        )
-        page.write_text(page.read_text().replace("</article>", added))
-        atom = root / "courier/atom.xml"
-        atom.write_text(
-            atom.read_text().replace(
-                "<updated>2026-11-26T11:00:00Z</updated>", "<updated>2026-11-27T09:00:00Z</updated>"
-            )
+        update_iceland_story(
+            root,
+            "Update: the council approved the first stage of the pipeline on Friday, "
+            "and work on the fjord crossing will start in the spring.",
         )
         rss = root / "harbor/rss.xml"
         rss.write_text(

@@ -20,6 +20,8 @@ from warehouse.snapshot import publish
 
 def backup(db: Path, folder: Path) -> dict[str, int]:
     """Export the warehouse into ``folder`` (created, must be empty); returns rows per table."""
+    if not db.is_file():
+        raise WarehouseError(f"warehouse not found: {db}")
     if folder.exists() and any(folder.iterdir()):
         raise WarehouseError(f"backup folder {folder} is not empty")
     con = connect(db, read_only=True)
@@ -62,17 +64,16 @@ def restore(folder: Path, db: Path) -> dict[str, int]:
 
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "ORDER BY 1"
-        ).fetchall()
-    ]
+    """Rows per table, of every schema: the search index has its own (named
+    ``schema.table``; the warehouse's tables by their plain name)."""
+    tables = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND table_catalog = current_database() ORDER BY 1, 2"
+    ).fetchall()
     out = {}
-    for table in tables:
-        row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        out[table] = int(row[0]) if row else 0
+    for schema, table in tables:
+        row = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+        out[table if schema == "main" else f"{schema}.{table}"] = int(row[0]) if row else 0
     return out
 
 
