@@ -1,11 +1,19 @@
-"""The feed list: TOML ``[[feeds]]`` tables, or an OPML file exported from a feed reader."""
+"""The feed list: TOML ``[[feeds]]`` tables, or an OPML file exported from a feed reader.
+
+One feed is one canonical URL (host case, a trailing slash and tracking parameters aside). In
+a TOML list, writing a feed twice is a mistake and is refused; in OPML it is how readers
+(Feedly, Inoreader) export a feed filed in two folders, so its folders are merged into the
+feed's tags.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from xml.etree import ElementTree
+from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
 from ingest.errors import FeedListError
@@ -18,21 +26,25 @@ def load_feed_list(path: Path) -> list[FeedSpec]:
     if not path.is_file():
         raise FeedListError(f"feeds file not found: {path}")
     raw = path.read_bytes()
-    if path.suffix.lower() in (".opml", ".xml") or raw.lstrip()[:5] in (b"<?xml", b"<opml"):
-        entries = _opml_entries(path, raw)
-    else:
-        entries = _toml_entries(path, raw)
-    specs: list[FeedSpec] = []
-    seen: set[str] = set()
+    opml = path.suffix.lower() in (".opml", ".xml") or raw.lstrip()[:5] in (b"<?xml", b"<opml")
+    entries = _opml_entries(path, raw) if opml else _toml_entries(path, raw)
+    specs: dict[str, FeedSpec] = {}
     for label, entry in entries:
         spec = _validate(path, label, entry)
-        if spec.url in seen:
-            raise FeedListError(f"{path}: {label}: field 'url': duplicate feed {spec.url}")
-        seen.add(spec.url)
-        specs.append(spec)
+        key = canonical_url(spec.url)
+        first = specs.get(key)
+        if first is None:
+            specs[key] = spec
+        elif opml:
+            tags = tuple(dict.fromkeys((*first.tags, *spec.tags)))
+            specs[key] = first.model_copy(update={"tags": tags})
+        else:
+            raise FeedListError(
+                f"{path}: {label}: field 'url': duplicate feed {spec.url} (listed as {first.url})"
+            )
     if not specs:
         raise FeedListError(f"{path}: no feeds listed")
-    return specs
+    return list(specs.values())
 
 
 def _toml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]:
@@ -53,15 +65,17 @@ def _toml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]
 
 
 def _opml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]:
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise FeedListError(f"{path}: OPML with a DOCTYPE or entities is refused")
+    # defusedxml refuses entity declarations and external references (billion laughs, XXE);
+    # a plain <!DOCTYPE opml>, which some readers write, is harmless and read.
     try:
-        root = ElementTree.fromstring(raw)
-    except ElementTree.ParseError as exc:
+        root = fromstring(raw)
+    except DefusedXmlException as exc:
+        raise FeedListError(f"{path}: OPML with entities or external references: {exc}") from None
+    except ParseError as exc:
         raise FeedListError(f"{path}: not valid OPML: {exc}") from exc
     out: list[tuple[str, dict[str, object]]] = []
 
-    def walk(node: ElementTree.Element, tags: tuple[str, ...]) -> None:
+    def walk(node: Element, tags: tuple[str, ...]) -> None:
         for child in node.findall("outline"):
             url = child.get("xmlUrl")
             title = child.get("title") or child.get("text") or ""

@@ -1,8 +1,10 @@
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_nightly
 
+from flows.demo import Site
 from ingest.errors import FeedListError
 from ingest.feedlist import load_feed_list
 
@@ -90,14 +92,85 @@ def test_opml_invalid_entry(tmp_path: Path) -> None:
         load_feed_list(path)
 
 
-def test_opml_with_entities_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<!DOCTYPE x [<!ENTITY a "aaaa">]>',
+        '<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]>',
+        '<!DOCTYPE x [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>',
+    ],
+)
+def test_opml_with_entities_is_refused(tmp_path: Path, declaration: str) -> None:
     path = write(
         tmp_path,
         "evil.opml",
-        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>',
+        f'<?xml version="1.0"?>{declaration}<opml><body>'
+        '<outline text="A" xmlUrl="https://a.example/rss"/></body></opml>',
     )
-    with pytest.raises(FeedListError, match="DOCTYPE"):
+    with pytest.raises(FeedListError, match="entities or external references"):
         load_feed_list(path)
+
+
+FEEDLY = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE opml>
+<opml version="1.0">
+  <head><title>Subscriptions in Feedly</title></head>
+  <body>
+    <outline text="World" title="World">
+      <outline type="rss" text="Harbor Daily" title="Harbor Daily" xmlUrl="{harbor}"
+               htmlUrl="{base}/harbor/"/>
+      <outline type="rss" text="Evening Courier" title="Evening Courier" xmlUrl="{courier}"/>
+    </outline>
+    <outline text="Africa" title="Africa">
+      <outline type="rss" text="Harbor Daily" title="Harbor Daily" xmlUrl="{harbor_again}"/>
+    </outline>
+  </body>
+</opml>
+"""
+
+
+def feedly_export(base: str) -> str:
+    """A reader's export: a DOCTYPE, one feed filed in two folders (the second time with its
+    host in capitals and a trailing slash)."""
+    host = base.removeprefix("http://")
+    return FEEDLY.format(
+        base=base,
+        harbor=f"{base}/harbor/rss.xml",
+        courier=f"{base}/courier/atom.xml",
+        harbor_again=f"http://{host.upper()}/harbor/rss.xml/",
+    )
+
+
+def test_a_feed_in_two_folders_is_one_feed_with_both_tags(tmp_path: Path) -> None:
+    path = write(tmp_path, "feedly.opml", feedly_export("http://news.example"))
+    specs = load_feed_list(path)
+    assert [(s.url, s.name, s.tags) for s in specs] == [
+        ("http://news.example/harbor/rss.xml", "Harbor Daily", ("World", "Africa")),
+        ("http://news.example/courier/atom.xml", "Evening Courier", ("World",)),
+    ]
+
+
+def test_toml_lists_a_feed_once_whatever_its_host_case_or_trailing_slash(tmp_path: Path) -> None:
+    body = (
+        '[[feeds]]\nurl = "https://a.example/rss"\nname = "A"\n'
+        '[[feeds]]\nurl = "https://A.example/rss/"\nname = "B"\n'
+    )
+    with pytest.raises(FeedListError, match=r"duplicate feed https://A\.example/rss/ \(listed as"):
+        load_feed_list(write(tmp_path, "feeds.toml", body))
+
+
+@pytest.mark.integration
+def test_a_feedly_export_is_read_and_its_articles_stored(
+    prefect_server: str, demo_site: Site, tmp_path: Path
+) -> None:
+    feeds = write(tmp_path, "feedly.opml", feedly_export(demo_site.url))
+    db = tmp_path / "w.duckdb"
+    summary = run_nightly(feeds, db)
+    assert summary.status == "completed" and summary.articles_stored == 7  # as from feeds.toml
+    con = duckdb.connect(str(db), read_only=True)
+    tags = con.execute("SELECT name, tags FROM feeds ORDER BY name").fetchall()
+    con.close()
+    assert tags == [("Evening Courier", ["World"]), ("Harbor Daily", ["World", "Africa"])]
 
 
 def test_missing_or_empty_feed_list(tmp_path: Path) -> None:
