@@ -484,9 +484,19 @@ def fetch_pages(
     urls, limits = [e.url for e in entries], FetchLimits.for_pages(settings)
     if session is None:
         return fetch_all_sync(settings, urls, limits)
-    if patience is None:
-        return session.fetch(urls, limits)
-    return session.fetch_some(urls, limits, patience)
+    pages = (
+        session.fetch(urls, limits)
+        if patience is None
+        else session.fetch_some(urls, limits, patience)
+    )
+    for host, (asked, applied) in session.new_crawl_delays().items():
+        get_run_logger().info(
+            "%s: robots.txt asks for a Crawl-delay of %g s; its pages are spaced %g s apart",
+            host,
+            asked,
+            applied,
+        )
+    return pages
 
 
 @task(cache_policy=NO_CACHE)

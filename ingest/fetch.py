@@ -19,7 +19,6 @@ import random
 import ssl
 import threading
 import time
-import urllib.robotparser
 import zlib
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from protego import Protego
 
 from ingest.models import FetchResult
 from ingest.settings import Settings
@@ -108,6 +108,8 @@ class HostGate:
 
     per_host: int
     delay: float = 0.0
+    # Spacing a host asked for itself (robots.txt Crawl-delay), when longer than ``delay``.
+    host_delays: dict[str, float] = field(default_factory=dict)
     _sems: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _turns: dict[str, asyncio.Lock] = field(default_factory=dict)
     _last_start: dict[str, float] = field(default_factory=dict)
@@ -118,13 +120,17 @@ class HostGate:
             self._sems[host] = asyncio.Semaphore(self.per_host)
         return self._sems[host]
 
+    def delay_for(self, host: str) -> float:
+        return max(self.delay, self.host_delays.get(host, 0.0))
+
     async def wait_turn(self, host: str) -> None:
-        if self.delay <= 0:
+        delay = self.delay_for(host)
+        if delay <= 0:
             return
         async with self._turns.setdefault(host, asyncio.Lock()):
             last = self._last_start.get(host)
             if last is not None:
-                while (left := last + self.delay - time.monotonic()) > 0:
+                while (left := last + delay - time.monotonic()) > 0:
                     await asyncio.sleep(left)
             now = time.monotonic()
             self._last_start[host] = now
@@ -272,7 +278,9 @@ class Fetcher:
         self.settings = settings
         self.client = client
         self.gate = HostGate(settings.per_host_connections, settings.per_host_delay)
-        self._robots: dict[str, asyncio.Task[urllib.robotparser.RobotFileParser | None]] = {}
+        self._robots: dict[str, asyncio.Task[Protego | None]] = {}
+        # Per host: the Crawl-delay its robots.txt asked for and the spacing applied (capped).
+        self.crawl_delays: dict[str, tuple[float, float]] = {}
         self._verdicts: dict[tuple[str, int | None], str | None] = {}
         # Seconds each host has lost to timed-out attempts this run; past the budget the host
         # is given up until the next run, so one slow publisher cannot stretch the night.
@@ -322,22 +330,36 @@ class Fetcher:
                 return current, response.status_code, resp_headers, body
         raise httpx.TooManyRedirects(f"more than {limits.max_redirects} redirects")
 
-    async def _robots_for(self, url: str) -> urllib.robotparser.RobotFileParser | None:
+    async def _robots_for(self, url: str) -> Protego | None:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin not in self._robots:
             self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
         return await self._robots[origin]
 
-    async def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
-        """A missing robots.txt (4xx) allows everything; so does an unreachable one."""
+    async def _load_robots(self, origin: str) -> Protego | None:
+        """A missing robots.txt (4xx) allows everything; so does an unreachable one.
+
+        Parsed with protego (Scrapy's parser), which implements what the standard library's
+        does not: ``*`` and ``$`` in paths, longest match wins, ``Crawl-delay``. A Crawl-delay
+        longer than the configured spacing becomes this host's spacing, capped at
+        ``max_crawl_delay`` (a site asking for minutes would otherwise take the night)."""
         limits = FetchLimits.for_pages(self.settings)
         limits.max_bytes, limits.max_attempts = MAX_ROBOTS_BYTES, 1
         result = await self.fetch(origin + "/robots.txt", limits, robots=False)
         if not result.ok:
             return None
-        parser = urllib.robotparser.RobotFileParser()
-        parser.parse(result.content.decode("utf-8", "replace").splitlines())
+        try:
+            parser = Protego.parse(result.content.decode("utf-8", "replace"))
+            asked = parser.crawl_delay(self.robots_agent)
+        except Exception:  # a robots.txt protego cannot read allows everything
+            return None
+        if asked is not None and asked > 0:
+            host = (urlsplit(origin).hostname or "").lower()
+            applied = min(float(asked), self.settings.max_crawl_delay)
+            self.crawl_delays[host] = (float(asked), applied)
+            if applied > self.gate.delay:
+                self.gate.host_delays[host] = applied
         return parser
 
     async def fetch(
@@ -396,7 +418,7 @@ class Fetcher:
             return done(f"refused: {exc}")
         if robots and limits.obey_robots:
             parser = await self._robots_for(url)
-            if parser is not None and not parser.can_fetch(self.robots_agent, url):
+            if parser is not None and not parser.can_fetch(url, self.robots_agent):
                 return done("disallowed by robots.txt")
         host = (urlsplit(url).hostname or "").lower()
         while True:
@@ -468,6 +490,7 @@ class FetchSession:
         self._thread.start()
         self._fetcher = self._call(self._open(settings)).result()
         self._late: list[concurrent.futures.Future[FetchResult]] = []
+        self._reported: set[str] = set()
 
     @staticmethod
     async def _open(settings: Settings) -> Fetcher:
@@ -509,6 +532,14 @@ class FetchSession:
             else:
                 self._late.append(future)
         return done + self._take_late(wait=False)
+
+    def new_crawl_delays(self) -> dict[str, tuple[float, float]]:
+        """Hosts whose robots.txt asked for a Crawl-delay since the last call: (asked,
+        applied) seconds."""
+        delays = self._fetcher.crawl_delays
+        fresh = {h: d for h, d in delays.items() if h not in self._reported}
+        self._reported.update(fresh)
+        return fresh
 
     def late(self, most: int) -> list[FetchResult]:
         """Up to ``most`` of the URLs still fetching when their batch was returned, waiting

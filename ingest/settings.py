@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Politeness: an optional pause between request starts to one host, and robots.txt.
     per_host_delay: float = 0.0
     obey_robots: bool = True
+    # A robots.txt Crawl-delay spaces that host's requests, up to this many seconds.
+    max_crawl_delay: float = 10.0
     # Three attempts with exponential backoff recover most transient errors within a night
     # without letting a dead host hold a slot for minutes; Retry-After is honoured up to a cap.
     max_attempts: int = 3

@@ -5,6 +5,7 @@ import itertools
 import threading
 import time
 
+import pytest
 from loopback import body, drip, serve
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -254,3 +255,42 @@ def test_a_batch_returns_what_arrived_and_a_slow_host_joins_a_later_one(
     assert [r.url.rsplit("/", 1)[1] for r in first] == ["a", "b"]
     urls = [r.url.rsplit("/", 1)[1] for r in second + third]
     assert sorted(urls) == ["c", "slow"] and session.late(10) == []
+
+
+def test_robots_wildcards_and_longest_match_as_modern_crawlers_read_them(
+    settings: Settings,
+) -> None:
+    robots = b"User-agent: *\nDisallow: /*?print=1\nDisallow: /news/\nAllow: /news/open$\n"
+    paths = ["/a?print=1", "/a", "/news/closed", "/news/open", "/news/open/more"]
+    with serve({"/robots.txt": body(robots), **{p: body(b"x") for p in paths}}) as (base, _s):
+        results = fetch_all_sync(
+            settings, [base + p for p in paths], limits(settings, obey_robots=True)
+        )
+    assert [r.error for r in results] == [
+        "disallowed by robots.txt",
+        None,
+        "disallowed by robots.txt",
+        None,
+        "disallowed by robots.txt",
+    ]
+
+
+@pytest.mark.parametrize(("asked", "cap", "applied"), [("0.3", 10.0, 0.3), ("120", 0.25, 0.25)])
+def test_crawl_delay_spaces_the_host_up_to_a_cap(
+    settings: Settings, asked: str, cap: float, applied: float
+) -> None:
+    polite = settings.model_copy(update={"per_host_connections": 2, "max_crawl_delay": cap})
+    robots = f"User-agent: *\nCrawl-delay: {asked}\n".encode()
+    routes = {"/robots.txt": body(robots), **{f"/news/{i}": body(b"ok") for i in range(4)}}
+    with serve(routes) as (base, _stats), FetchSession(polite) as session:
+        pages = session.fetch(
+            [f"{base}/news/{i}" for i in range(4)], limits(polite, obey_robots=True)
+        )
+        delays = session.new_crawl_delays()
+        again = session.new_crawl_delays()
+    assert all(p.ok for p in pages)
+    assert delays == {"127.0.0.1": (float(asked), applied)} and again == {}
+    # Spacing starts once robots.txt is read (it was fetched unspaced, nothing asked yet).
+    (starts,) = session._fetcher.gate.starts.values()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(gaps) == 3 and min(gaps) >= applied
