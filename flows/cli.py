@@ -67,7 +67,7 @@ def _preflight(settings: Any) -> None:
     connect(settings.db).close()
 
 
-def print_summary(summary: Any, out: Any = sys.stdout) -> None:
+def print_summary(summary: Any, out: Any = None) -> None:
     s = summary
     lines = [
         f"run {s.run_id}: {s.status} in {s.seconds:.1f} s",
@@ -81,11 +81,19 @@ def print_summary(summary: Any, out: Any = sys.stdout) -> None:
         + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
     ]
     lines += [f"  needs attention: {f}" for f in s.failed_feeds]
-    print("\n".join(lines), file=out)
+    print("\n".join(lines), file=out or sys.stdout)
 
 
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
+EXIT_NO_FEED_FETCHED = 4
+
+
+def nothing_fetched(summary: Any) -> bool:
+    """Feeds were due and not one of them could be fetched: the network, a proxy or the feed
+    list is broken, which cron must hear about (some feeds failing is a normal night)."""
+    due = summary.feeds_total - summary.feeds_skipped
+    return bool(due > 0 and summary.feeds_ok == 0)
 
 
 class CliError(Exception):
@@ -187,6 +195,14 @@ def _run_locked(settings: Any) -> int:
             print(f"newsdesk: run failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
     print_summary(summary)
+    if nothing_fetched(summary):
+        due = summary.feeds_total - summary.feeds_skipped
+        print(
+            f"newsdesk: no feed could be fetched ({due} due, {summary.feeds_failed} failed): "
+            "is the network down, or the feed list wrong?",
+            file=sys.stderr,
+        )
+        return EXIT_NO_FEED_FETCHED
     return 0
 
 
@@ -604,8 +620,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the nightly flow once, now",
         description="Run the nightly flow once and print a summary. Exit 0 "
-        "when the run completed (failed feeds are recorded); 2 for "
-        "a bad feeds file, bad seeds or an unusable database.",
+        "when the run completed (failed feeds are recorded and named); 1 when the run "
+        "failed; 2 for a bad feeds file, bad seeds, a bad alert URL or an unusable "
+        "database; 3 when another run holds the warehouse; 4 when feeds were due and not "
+        "one could be fetched.",
     )
     run.add_argument("--feeds", help="feed list, TOML or OPML (env NEWSDESK_FEEDS)")
     db_arg(run)

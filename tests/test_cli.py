@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from flows.cli import build_parser, main
+from flows.demo import Site
 
 SEED = SEEDS / "000_d5e3e44abf298f38.txt"
 
@@ -425,3 +426,34 @@ def test_bad_values_get_one_line_and_exit_2(
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err and named in err, err
     assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.integration
+def test_a_run_that_fetches_no_feed_exits_4_and_one_that_fetches_some_exits_0(
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
+) -> None:
+    """Cron only sees the exit status: every due feed failing is a broken network or feed
+    list, not a quiet night."""
+    from loopback import body, serve
+
+    with serve({"/gone.xml": body(b"gone", status=410)}) as (base, _stats):
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(
+            f'[[feeds]]\nurl = "{base}/gone.xml"\nname = "Gone"\n'
+            '[[feeds]]\nurl = "http://127.0.0.1:9/feed.xml"\nname = "Closed port"\n'
+        )
+        common = ["--db", str(tmp_path / "w.duckdb"), "--seeds", str(SEEDS)]
+        code = main(["run", "--feeds", str(feeds), *common, "--allow-host", "127.0.0.1"])
+        out, err = capsys.readouterr()
+        assert code == 4, err
+        assert "feeds      0 ok, 2 failed" in out
+        assert err.strip().endswith(
+            "no feed could be fetched (2 due, 2 failed): is the network down, or the feed "
+            "list wrong?"
+        )
+        with feeds.open("a") as f:
+            f.write(f'[[feeds]]\nurl = "{demo_site.url}/harbor/rss.xml"\nname = "Harbor"\n')
+        code = main(["run", "--feeds", str(feeds), *common, "--allow-host", "127.0.0.1"])
+        out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "feeds      1 ok, 2 failed" in out and "no feed could be fetched" not in err
