@@ -57,13 +57,16 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _preflight(settings: Any) -> None:
-    """Fail fast, before Prefect starts, on a bad feeds file, bad seeds or an unusable database."""
+    """Fail fast, before Prefect starts, on a bad feeds file, bad seeds, an alert URL Apprise
+    cannot use or an unusable database."""
+    from ingest.alerts import check_alert_urls
     from ingest.feedlist import load_feed_list
     from ingest.seeds import load_seeds
     from warehouse.db import connect
 
     load_feed_list(settings.feeds)
     load_seeds(settings.seeds_dir)
+    check_alert_urls(settings.alert_urls)
     connect(settings.db).close()
 
 
@@ -80,6 +83,7 @@ def print_summary(summary: Any, out: Any = None) -> None:
         f"  alerts     {s.alerts_raised} raised"
         + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
     ]
+    lines += [f"  alerts     digest not delivered to {u}, retried next run" for u in s.undelivered]
     lines += [f"  needs attention: {f}" for f in s.failed_feeds]
     print("\n".join(lines), file=out or sys.stdout)
 
@@ -318,7 +322,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from warehouse.lock import is_held
-    from warehouse.store import feeds_needing_attention, recent_runs
+    from warehouse.store import feeds_needing_attention, recent_runs, undelivered_digests
 
     if args.runs < 1:
         raise CliError("--runs must be at least 1")
@@ -328,6 +332,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         runs = recent_runs(con, args.runs, running_alive=is_held(db))
         feeds = feeds_needing_attention(con)
+        digests = undelivered_digests(con)
     finally:
         con.close()
     latest = dict(zip(runs[0], runs[1][0], strict=True)) if runs[1] else None
@@ -343,6 +348,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("Feeds that need attention:" if feeds[1] else "Feeds that need attention: none")
     if feeds[1]:
         print(_format(*feeds, "table"))
+    print()
+    if digests[1]:
+        print("Alert digests not delivered (retried by the next run):")
+        print(_format(*digests, "table"))
+    else:
+        print("Alert digests not delivered: none")
     return 0
 
 

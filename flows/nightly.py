@@ -542,13 +542,14 @@ def extract_and_store(
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     """One digest per channel of every alert not delivered there yet; failures wait for the
-    next run. The run's digest is also published as a Prefect markdown artifact."""
+    next run, and are returned ("channel: error") for the run's summary. The run's digest is
+    also published as a Prefect markdown artifact."""
     logger = get_run_logger()
     now = datetime.now(UTC)
     urls = {alerting.channel_id(u): u for u in settings.alert_urls}
-    sent = 0
+    failed: list[str] = []
     for cid, pending in store.pending_deliveries(con, list(urls)).items():
         ids = [a.alert_id for a in pending]
         key = alerting.digest_id(ids)
@@ -560,8 +561,8 @@ def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: s
         label = alerting.channel_label(urls[cid])
         if error:
             logger.warning("alert digest to %s failed, retried next run: %s", label, error)
+            failed.append(f"{label}: {error}")
         else:
-            sent += 1
             logger.info("alert digest %s sent to %s (%d countries)", key, label, len(pending))
     unrouted = store.undelivered_alerts(con, without_channels=True)
     if unrouted:
@@ -575,7 +576,7 @@ def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: s
         logger.info(
             "new countries: %s", ", ".join(f"{a.country_name} ({a.country_code})" for a in raised)
         )
-    return sent
+    return failed
 
 
 def _digest(con: duckdb.DuckDBPyConnection, alerts: Sequence[Any]) -> list[Any]:
@@ -969,7 +970,7 @@ def finish(
             cursor = stack.enter_context(con.cursor())
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="newsdesk-fts"))
             indexed = pool.submit(index_for_search, cursor, settings)
-        deliver_alerts(settings, con, run_id)
+        summary.undelivered = deliver_alerts(settings, con, run_id)
         reason = indexed.result() if indexed else None
         if reason:
             get_run_logger().info("full-text index not updated: %s", reason)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import apprise
 
 from ingest.countries import detect_countries
+from ingest.errors import AlertURLError
 from ingest.models import Alert, Article, CountryMention
 from ingest.normalize import short_id
 from ingest.urls import url_problem
@@ -149,6 +150,25 @@ def channel_label(url: str) -> str:
 def digest_id(alert_ids: Sequence[str]) -> str:
     """The same pending alerts always make the same digest id: receivers can drop repeats."""
     return short_id("digest", *sorted(alert_ids))
+
+
+def check_alert_urls(urls: Sequence[str]) -> None:
+    """Refuse, before a run starts, a channel URL that Apprise cannot use: otherwise it is
+    found out only when there is a digest to send, maybe weeks later."""
+    for url in urls:
+        # Apprise logs an ERROR line of its own for the URL; the one line below says it all.
+        logger = logging.getLogger("apprise")
+        was = logger.disabled
+        logger.disabled = True
+        try:
+            usable = apprise.Apprise().add(url)
+        finally:
+            logger.disabled = was
+        if not usable:
+            raise AlertURLError(
+                f"NEWSDESK_ALERT_URLS: not a valid Apprise URL: {channel_label(url)} "
+                "(see https://github.com/caronc/apprise/wiki for the URL of each service)"
+            )
 
 
 def deliver(url: str, title: str, body: str, key: str) -> str | None:

@@ -3,7 +3,8 @@
     NewsdeskError
     ├── ConfigError            bad settings, feeds file or seeds: the run cannot start
     │   ├── FeedListError      an entry of the feed list is invalid (names entry and field)
-    │   └── SeedError          a seed file is malformed (names the file and the problem)
+    │   ├── SeedError          a seed file is malformed (names the file and the problem)
+    │   └── AlertURLError      an alert channel URL Apprise cannot use (names its scheme/host)
     └── WarehouseError         the DuckDB file cannot be opened or migrated
 
 Per-item failures (a dead feed, a 404 page, a page with no text) are *not* exceptions: they are
@@ -30,6 +31,10 @@ class FeedListError(ConfigError):
 
 class SeedError(ConfigError):
     """A seed file is malformed."""
+
+
+class AlertURLError(ConfigError):
+    """An alert channel URL is not one Apprise can send to."""
 
 
 class WarehouseError(NewsdeskError):

@@ -203,6 +203,7 @@ class RunSummary(BaseModel):
     revisions: int = 0
     new_countries: list[str] = Field(default_factory=list)
     failed_feeds: list[str] = Field(default_factory=list)
+    undelivered: list[str] = Field(default_factory=list)  # "channel: error", one per channel
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:

@@ -457,3 +457,39 @@ def test_a_run_that_fetches_no_feed_exits_4_and_one_that_fetches_some_exits_0(
         out, err = capsys.readouterr()
     assert code == 0, err
     assert "feeds      1 ok, 2 failed" in out and "no feed could be fetched" not in err
+
+
+def test_an_alert_url_apprise_cannot_use_is_refused_before_the_run(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_ALERT_URLS", "json://127.0.0.1/hook,notascheme://foo")
+    db = tmp_path / "w.duckdb"
+    feeds = ROOT / "deployments" / "feeds.toml"
+    assert main(["run", "--feeds", str(feeds), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a valid Apprise URL: notascheme://foo" in err
+    assert not db.exists()
+
+
+@pytest.mark.integration
+def test_an_undelivered_digest_is_named_in_the_summary_and_in_status(
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.demo import write_feed_list
+
+    monkeypatch.setenv("NEWSDESK_ALERT_URLS", "json://127.0.0.1:9/hook")  # nothing listens
+    db = tmp_path / "w.duckdb"
+    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
+    args = ["--db", str(db), "--seeds", str(SEEDS), "--allow-host", "127.0.0.1"]
+    assert main(["run", "--feeds", str(feeds), *args]) == 0
+    out = capsys.readouterr().out
+    (line,) = [ln for ln in out.splitlines() if "not delivered" in ln]
+    assert line.startswith("  alerts     digest not delivered to json://127.0.0.1: ")
+    assert line.endswith(", retried next run")
+    assert main(["status", "--db", str(db)]) == 0
+    status = capsys.readouterr().out
+    _head, table = status.split("Alert digests not delivered (retried by the next run):\n")
+    header, _rule, *rows, count = table.strip().splitlines()
+    assert header.split() == ["channel", "status", "alerts", "attempts", "last_error"]
+    assert [r.split()[:4] for r in rows] == [["json://127.0.0.1", "failed", "8", "1"]]
+    assert count == "(1 row)"

@@ -987,3 +987,19 @@ def feeds_needing_attention(con: duckdb.DuckDBPyConnection) -> tuple[list[str], 
         """
     )
     return [d[0] for d in cur.description or []], cur.fetchall()
+
+
+def undelivered_digests(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[Any]]:
+    """Per channel, alerts still waiting for a digest to reach it: pending (never tried, as
+    after a run killed before sending) or failed, with the attempts and the last error."""
+    cur = con.execute(
+        """
+        SELECT channel, status, count(*) AS alerts, max(attempts) AS attempts,
+               arg_max(last_error, attempts) AS last_error
+        FROM alert_deliveries
+        WHERE status <> 'delivered'
+        GROUP BY channel, status
+        ORDER BY channel, status
+        """
+    )
+    return [d[0] for d in cur.description or []], cur.fetchall()
