@@ -14,8 +14,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-# Settings that give Prefect's ephemeral mode clean logs (ENGINEERING.md §1); pyproject.toml
-# carries them too, but only when newsdesk is started from the project folder.
+# Settings that give Prefect's ephemeral mode clean logs: no telemetry ERROR when offline, no
+# tracebacks from the task-run recorder flushing while the temporary server is stopped at exit,
+# and time for a fresh PREFECT_HOME to run its migrations (10-25 s on a loaded machine, past
+# the default 20 s). pyproject.toml carries them too, but only for commands started from the
+# project folder.
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
@@ -679,7 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backoff; failing feeds first.",
     )
     db_arg(feeds)
-    feeds.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    feeds.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default table)",
+    )
     feeds.set_defaults(func=cmd_feeds)
 
     status = sub.add_parser(
@@ -699,7 +707,9 @@ def build_parser() -> argparse.ArgumentParser:
         "other engines; partitions already there are replaced.",
     )
     export.add_argument("out", help="output folder")
-    export.add_argument("--format", choices=("parquet",), default="parquet")
+    export.add_argument(
+        "--format", choices=("parquet",), default="parquet", help="file format (Parquet only)"
+    )
     export.add_argument("--since", help="only rows from this date on (YYYY-MM-DD)")
     db_arg(export)
     export.set_defaults(func=cmd_export)
@@ -742,8 +752,15 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_argument("terms", help="words to look for (all must occur)")
     search_cmd.add_argument("--since", help="only articles fetched on or after YYYY-MM-DD")
     search_cmd.add_argument("--country", help="only articles mentioning this ISO code")
-    search_cmd.add_argument("--limit", type=int, default=20)
-    search_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    search_cmd.add_argument(
+        "--limit", type=int, default=20, help="how many articles to list (default 20)"
+    )
+    search_cmd.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default table)",
+    )
     db_arg(search_cmd)
     search_cmd.set_defaults(func=cmd_search)
 

@@ -493,3 +493,13 @@ def test_an_undelivered_digest_is_named_in_the_summary_and_in_status(
     assert header.split() == ["channel", "status", "alerts", "attempts", "last_error"]
     assert [r.split()[:4] for r in rows] == [["json://127.0.0.1", "failed", "8", "1"]]
     assert count == "(1 row)"
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    silent = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, parser in _commands().items()
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()
+    ]
+    assert silent == []
