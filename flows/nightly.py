@@ -377,9 +377,14 @@ def fetch_feeds(
     benchmark)."""
     plans = {s.url: plan_fetch(states.get(s.url), now, settings.force_refetch_after) for s in specs}
     due = [s.url for s in specs if plans[s.url].fetch]
+    progress.advance("feeds", len(specs) - len(due))  # backing off: nothing to wait for
     fetched = iter(
         fetch_all_sync(
-            settings, due, FetchLimits.for_feeds(settings), {u: plans[u].headers for u in due}
+            settings,
+            due,
+            FetchLimits.for_feeds(settings),
+            {u: plans[u].headers for u in due},
+            on_done=lambda _result: progress.advance("feeds", 1),
         )
     )
     return [next(fetched) if plans[s.url].fetch else plans[s.url].reason for s in specs]
@@ -719,7 +724,6 @@ def _nightly(
         states = store.feed_states(con, [s.url for s in specs])
         progress.start("feeds", len(specs))
         results = fetch_feeds(settings, quote(specs), quote(states), now)
-        progress.advance("feeds", len(specs))
         crash_point("feeds-fetched")
         outcomes, entries = read_feeds(settings, quote(specs), quote(results), quote(states))
         fresh, updated = select_new(con, quote([*entries, *carried]))

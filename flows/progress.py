@@ -50,8 +50,30 @@ def display(console: Console | None = None) -> Iterator[bool]:
     _display = bars
     _tasks.clear()
     try:
-        with bars:
+        with bars, _logs_through(console):
             yield True
     finally:
         _display = None
         _tasks.clear()
+
+
+@contextlib.contextmanager
+def _logs_through(console: Console) -> Iterator[None]:
+    """Prefect's console handlers print through the bars' console while they are shown: rich
+    then writes each log line above the bars, instead of into the middle of a bar's line
+    (``0:00:0219:00:52.743 | INFO …``), which is what two consoles on one terminal do."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    swapped = []
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", ()):
+            if isinstance(handler, PrefectConsoleHandler) and handler.console is not console:
+                swapped.append((handler, handler.console))
+                handler.console = console
+    try:
+        yield
+    finally:
+        for handler, previous in swapped:
+            handler.console = previous

@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -500,21 +500,32 @@ class FetchSession:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def _gather(
-        self, urls: Sequence[str], limits: FetchLimits, headers_for: dict[str, dict[str, str]]
+        self,
+        urls: Sequence[str],
+        limits: FetchLimits,
+        headers_for: dict[str, dict[str, str]],
+        on_done: Callable[[FetchResult], None] | None,
     ) -> list[FetchResult]:
         fetcher = self._fetcher
-        return list(
-            await asyncio.gather(*(fetcher.fetch(u, limits, headers_for.get(u)) for u in urls))
-        )
+
+        async def one(url: str) -> FetchResult:
+            result = await fetcher.fetch(url, limits, headers_for.get(url))
+            if on_done is not None:
+                on_done(result)
+            return result
+
+        return list(await asyncio.gather(*(one(u) for u in urls)))
 
     def fetch(
         self,
         urls: Sequence[str],
         limits: FetchLimits,
         headers_for: dict[str, dict[str, str]] | None = None,
+        on_done: Callable[[FetchResult], None] | None = None,
     ) -> list[FetchResult]:
-        """Fetch many URLs concurrently within the global and per-host limits; order kept."""
-        return self._call(self._gather(list(urls), limits, headers_for or {})).result()
+        """Fetch many URLs concurrently within the global and per-host limits; order kept.
+        ``on_done`` is called with each result as it arrives (in the fetching thread)."""
+        return self._call(self._gather(list(urls), limits, headers_for or {}, on_done)).result()
 
     def fetch_some(
         self, urls: Sequence[str], limits: FetchLimits, patience: float
@@ -575,7 +586,8 @@ def fetch_all_sync(
     urls: Sequence[str],
     limits: FetchLimits,
     headers_for: dict[str, dict[str, str]] | None = None,
+    on_done: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
     """One fetch of many URLs, for callers with nothing else to fetch in the run."""
     with FetchSession(settings) as session:
-        return session.fetch(urls, limits, headers_for)
+        return session.fetch(urls, limits, headers_for, on_done)
