@@ -144,6 +144,10 @@ class BatchPlan:
             size = min(size, max(1, self._budget * self._pages // self._bytes))
         return [self._left.popleft() for _ in range(min(size, len(self._left)))]
 
+    def put_back(self, entries: Sequence[FeedEntry]) -> None:
+        """Entries a batch gave back unfetched (it reached the byte budget): first in line."""
+        self._left.extendleft(reversed(entries))
+
     def fetched(self, pages: Sequence[FetchResult]) -> None:
         """Pages that arrived: their sizes set the next batches'."""
         self._pages += len(pages)
@@ -482,17 +486,19 @@ def fetch_pages(
     entries: Sequence[FeedEntry],
     session: FetchSession | None = None,
     patience: float | None = None,
+    byte_budget: int | None = None,
 ) -> list[FetchResult]:
     """A batch's pages, through the run's session; on a Dask worker (no session), a client of
     its own. With ``patience``, the pages done within that many seconds, and earlier batches'
-    slow pages done since (``FetchSession.fetch_some``)."""
+    slow pages done since, up to ``byte_budget`` bytes of bodies (``FetchSession.fetch_some``;
+    the rest is given back through ``FetchSession.unfetched``)."""
     urls, limits = [e.url for e in entries], FetchLimits.for_pages(settings)
     if session is None:
         return fetch_all_sync(settings, urls, limits)
     pages = (
         session.fetch(urls, limits)
         if patience is None
-        else session.fetch_some(urls, limits, patience)
+        else session.fetch_some(urls, limits, patience, byte_budget)
     )
     for host, (asked, applied) in session.new_crawl_delays().items():
         get_run_logger().info(
@@ -854,7 +860,12 @@ def store_entries(
     # batch (or the tail below) instead of holding the pages of every other host.
     patience = None if on_cluster else settings.batch_patience
     entry_for = {e.url: e for e in entries}
-    upcoming = fetch_pages.submit(settings, passed(plan.take()), local, patience) if plan else None
+    budget = settings.batch_bytes
+
+    def next_batch() -> Any:
+        return fetch_pages.submit(settings, passed(plan.take()), local, patience, budget)
+
+    upcoming = next_batch() if plan else None
     before_storing()
     analysed = analyze_later([s.text for s in seeds], pool) if seeds else None
 
@@ -918,9 +929,9 @@ def store_entries(
             pages = upcoming.result()
             crash_point("pages-fetched")
             plan.fetched(pages)
-            upcoming = (
-                fetch_pages.submit(settings, passed(plan.take()), local, patience) if plan else None
-            )
+            if session is not None:
+                plan.put_back([entry_for[u] for u in session.unfetched()])
+            upcoming = next_batch() if plan else None
             yield pages
         while session is not None and (late := session.late(BATCH_SIZE)):
             yield late

@@ -32,7 +32,7 @@ from protego import Protego
 from ingest.models import FetchResult
 from ingest.settings import Settings
 from ingest.urls import UnsafeURLError, check_url_allowed, host_allowed, url_problem
-from ingest.waiting import result_within, wait_futures
+from ingest.waiting import result_within, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -491,6 +491,7 @@ class FetchSession:
         self._fetcher = self._call(self._open(settings)).result()
         self._late: list[concurrent.futures.Future[FetchResult]] = []
         self._reported: set[str] = set()
+        self._unfetched: list[str] = []
 
     @staticmethod
     async def _open(settings: Settings) -> Fetcher:
@@ -528,21 +529,45 @@ class FetchSession:
         return self._call(self._gather(list(urls), limits, headers_for or {}, on_done)).result()
 
     def fetch_some(
-        self, urls: Sequence[str], limits: FetchLimits, patience: float
+        self,
+        urls: Sequence[str],
+        limits: FetchLimits,
+        patience: float,
+        byte_budget: int | None = None,
     ) -> list[FetchResult]:
         """Start fetching ``urls`` and wait at most ``patience`` seconds: the results done by
         then, in the order of ``urls``, followed by earlier URLs that have finished since.
         The others go on fetching and come out of a later call, or of ``late``: one slow host
-        never holds the pages of the others (they would wait for its every timeout)."""
-        started = [self._call(self._fetcher.fetch(url, limits)) for url in urls]
-        wait_futures(started, patience)
+        never holds the pages of the others (they would wait for its every timeout).
+
+        Once the bodies that arrived reach ``byte_budget``, the batch ends there: the URLs not
+        done are cancelled (a request in flight is dropped) and handed back by ``unfetched``,
+        for a later batch. A batch planned from small pages that meets large ones would
+        otherwise hold them all (25 pages of 9.5 MB after a first batch of small ones)."""
+        started = [(url, self._call(self._fetcher.fetch(url, limits))) for url in urls]
+        futures = [f for _, f in started]
+
+        def full() -> bool:
+            arrived = sum(len(f.result().content) for f in futures if f.done())
+            return byte_budget is not None and arrived >= byte_budget
+
+        wait_until(lambda: all(f.done() for f in futures) or full(), patience)
+        cut = full()
         done = []
-        for future in started:
+        for url, future in started:
             if future.done():
                 done.append(future.result())
+            elif cut:
+                future.cancel()
+                self._unfetched.append(url)
             else:
                 self._late.append(future)
         return done + self._take_late(wait=False)
+
+    def unfetched(self) -> list[str]:
+        """The URLs the last batches gave back unfetched (see ``fetch_some``); once each."""
+        urls, self._unfetched = self._unfetched, []
+        return urls
 
     def new_crawl_delays(self) -> dict[str, tuple[float, float]]:
         """Hosts whose robots.txt asked for a Crawl-delay since the last call: (asked,

@@ -17,7 +17,7 @@ import ctypes
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
@@ -38,6 +38,13 @@ def wait_futures(
         pending = [f for f in pending if not f.done()]
         if not pending or time.monotonic() >= deadline:
             return
+        time.sleep(STEP)
+
+
+def wait_until(done: Callable[[], bool], timeout: float) -> None:
+    """Return once ``done()`` holds, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
         time.sleep(STEP)
 
 

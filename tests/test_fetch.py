@@ -294,3 +294,25 @@ def test_crawl_delay_spaces_the_host_up_to_a_cap(
     (starts,) = session._fetcher.gate.starts.values()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 3 and min(gaps) >= applied
+
+
+def test_a_batch_ends_at_its_byte_budget_and_gives_the_rest_back(settings: Settings) -> None:
+    """Planned from small pages, a batch may meet large ones: it stops at the budget and
+    hands the URLs it did not get to back, instead of holding every large body at once."""
+    one_mb = b"x" * (1 << 20)
+    routes = {f"/big/{i}": body(one_mb) for i in range(8)}
+    serial = settings.model_copy(update={"per_host_connections": 1})
+    urls = [f"/big/{i}" for i in range(8)]
+    with serve(routes) as (base, stats), FetchSession(serial) as session:
+        first = session.fetch_some(
+            [base + u for u in urls], limits(serial), patience=30, byte_budget=int(2.5 * (1 << 20))
+        )
+        back = session.unfetched()
+        hits_then = sum(stats.hits.values())
+        rest = session.fetch([*back], limits(serial))
+        assert session.unfetched() == []
+    got = [r.url.removeprefix(base) for r in first]
+    assert 3 <= len(got) <= 4 and got == urls[: len(got)]
+    assert [u.removeprefix(base) for u in back] == urls[len(got) :]
+    assert hits_then <= len(got) + 1  # at most the request in flight was dropped
+    assert all(r.ok and len(r.content) == 1 << 20 for r in first + rest)

@@ -450,3 +450,18 @@ def test_no_page_body_outlives_its_batch(
         if isinstance(o, FetchResult) and o.content and o.url.startswith(demo_site.url)
     ]
     assert kept == []
+
+
+def test_a_plan_takes_back_what_a_batch_gave_back_first() -> None:
+    from flows.nightly import BatchPlan
+    from ingest.models import FeedEntry
+
+    entries = [
+        FeedEntry(feed_url="f", entry_id=str(i), url=f"http://x/{i}", canonical_url=f"http://x/{i}")
+        for i in range(40)
+    ]
+    plan = BatchPlan(entries, byte_budget=1 << 30)
+    first = plan.take()
+    plan.put_back(first[3:])
+    again = plan.take()
+    assert [e.url for e in again[: len(first) - 3]] == [e.url for e in first[3:]]
