@@ -23,6 +23,9 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    # The client's own usage reports, and the notice about them Prefect prints on a terminal:
+    # newsdesk runs offline and unattended, and says analytics are off.
+    "DO_NOT_TRACK": "1",
 }
 
 

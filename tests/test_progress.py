@@ -100,5 +100,6 @@ def test_on_a_terminal_log_lines_never_tear_the_bars(
     assert len(logged) >= 5
     torn = [s for s in logged if not LOG_LINE.match(s.lstrip())]
     assert torn == []
+    assert "anonymous usage data" not in screen  # Prefect's telemetry notice
     assert any(re.search(r"feeds .*2/2", s) for s in segments)
     assert any(re.search(r"pages .*8/8", s) for s in segments)
