@@ -430,12 +430,13 @@ def test_bad_values_get_one_line_and_exit_2(
 
 @pytest.mark.integration
 def test_a_run_that_fetches_no_feed_exits_4_and_one_that_fetches_some_exits_0(
-    prefect_server: str, demo_site: Site, tmp_path: Path, capsys
+    prefect_server: str, demo_site: Site, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cron only sees the exit status: every due feed failing is a broken network or feed
     list, not a quiet night."""
     from loopback import body, serve
 
+    monkeypatch.setenv("NEWSDESK_MAX_ATTEMPTS", "1")
     with serve({"/gone.xml": body(b"gone", status=410)}) as (base, _stats):
         feeds = tmp_path / "feeds.toml"
         feeds.write_text(

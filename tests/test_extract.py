@@ -188,7 +188,7 @@ def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up() -> None
     try:
         first_workers = pool.worker_pids()
         gather = pool.run_chunks_later(
-            stall.work, [["a", "stuck"], ["b", "c"]], given_up, kill_after=1.0
+            stall.work, [["a", "stuck"], ["b", "c"]], given_up, kill_after=0.5
         )
         hung = [r.split(" by ")[0] for r in gather()]
         survivors = [pid for pid in first_workers if os.path.exists(f"/proc/{pid}")]
@@ -197,7 +197,7 @@ def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up() -> None
         after = pool.run_chunks(stall.work, [["g", "h"]], given_up)
     finally:
         pool.shutdown()
-    assert hung == ["A", "stuck: extraction did not finish in 1 s (worker killed)", "B", "C"]
+    assert hung == ["A", "stuck: extraction did not finish in 0.5 s (worker killed)", "B", "C"]
     # Its chunk, then the stuck page alone; the first workers are gone.
     assert replaced_by_hang == 2
     assert len(first_workers) == 2 and survivors == []

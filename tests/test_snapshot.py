@@ -47,7 +47,7 @@ def test_queries_during_a_run_read_the_last_snapshot(
         if code == 0:
             counts.add(int(out.out.splitlines()[1]))
         from_snapshot += "reading the snapshot" in out.err
-        time.sleep(0.05)  # a reader, not a busy loop taking the run's core
+        time.sleep(0.25)  # a reader, not a busy loop taking the run's core
     output = run.communicate()[0]
     assert run.returncode == 0, output
     assert codes and set(codes) == {0}

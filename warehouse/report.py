@@ -48,7 +48,9 @@ def chart_png(series: dict[str, dict[date, int]], days: list[date]) -> bytes:
 def build_report(
     con: duckdb.DuckDBPyConnection, days: int, out: Path, today: date | None = None
 ) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``countries.png`` into ``out``; returns both paths."""
+    """Write ``report.html`` and ``countries.png`` into ``out``; returns both paths. The
+    folder is made first: one that cannot be is said before the chart is drawn."""
+    out.mkdir(parents=True, exist_ok=True)
     today = today or datetime.now(UTC).date()
     start = today - timedelta(days=days - 1)
     day_list = [start + timedelta(days=i) for i in range(days)]
