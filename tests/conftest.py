@@ -15,6 +15,9 @@ os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# No test reads the run logs back from the Prefect API; shipping them there cost the test
+# server a third of its CPU. The demo and serve commands, run as a user runs them, still do.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 for _var in [v for v in os.environ if v.startswith("NEWSDESK_")]:
     del os.environ[_var]
 # Test runs extract a handful of pages: without a pool, no `newsdesk run` subprocess starts a
@@ -378,6 +381,9 @@ def start_background(items: list[Any]) -> None:
             ],
             home,
             {**clean, "PREFECT_HOME": str(home / "prefect-home")},
+            # Started once the test server is up: the two would compete for the cores while
+            # the first tests run, and later the suite leaves one core idle for long spells.
+            before=None if EARLY.get("server") is None else EARLY["server"].wait,
         )
     if "serve" in wanted:
         home = base / "serve"
