@@ -165,6 +165,37 @@ def test_publisher_markup_reaches_a_json_webhook_as_text(httpserver: HTTPServer)
     assert "Norway link" in message  # a non-http(s) link keeps its text, loses its target
 
 
+def test_publisher_markup_reaches_slack_as_text(httpserver: HTTPServer) -> None:
+    """What Slack receives: Apprise's own Slack plugin, its webhook address pointed at a
+    loopback server (Slack's host cannot be reached from here), renders the Markdown digest
+    into Slack's mrkdwn; publisher text must stay text and every link an http(s) one."""
+    import re
+
+    import apprise
+
+    httpserver.expect_request(
+        "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
+    ).respond_with_data("ok")
+    sender = apprise.Apprise()
+    assert sender.add("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#news")
+    sender[0].webhook_url = f"http://127.0.0.1:{httpserver.port}/services"
+    assert sender.notify(
+        title="t", body=injected_digest(), body_format=apprise.NotifyFormat.MARKDOWN
+    )
+    ((request, _),) = httpserver.log
+    payload = request.get_json()
+    text = payload.get("text", "") + "".join(
+        str(a.get("text", "")) for a in payload.get("attachments", [])
+    )
+    assert "<script" not in text and "<img" not in text and "<b>" not in text
+    # Slack links are <url|label>: every one goes to the publisher's https page.
+    links = re.findall(r"<([^|>]+)\|", text)
+    assert len(links) == 4 and all(u.startswith("https://news.example/") for u in links), links
+    # A title's own "[click me](javascript:…)" is label text in mrkdwn, never a target.
+    assert "<javascript:" not in text and "<http://evil" not in text
+    assert "Norway link" in text
+
+
 def test_publisher_markup_reaches_an_email_as_text(tmp_path: Path) -> None:
     import email
 
