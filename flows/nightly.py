@@ -564,7 +564,8 @@ def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: s
     for cid, pending in store.pending_deliveries(con, list(urls)).items():
         ids = [a.alert_id for a in pending]
         key = alerting.digest_id(ids)
-        body = alerting.render_digest(_digest(con, pending), run_id, key)
+        dialect = alerting.dialect_for(urls[cid])
+        body = alerting.render_digest(_digest(con, pending), run_id, key, dialect)
         title = f"newsdesk: {len(pending)} new countries in the news"
         error = alerting.deliver(urls[cid], title, body, key)
         crash_point("sent")

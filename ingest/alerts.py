@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import apprise
+from apprise.plugins.slack import NotifySlack
 
 from ingest.countries import detect_countries
 from ingest.errors import AlertURLError
@@ -103,38 +104,60 @@ def build_digest(
 
 # Publisher text is data, never markup: these characters would open a link, an emphasis, an
 # HTML tag or a table cell once the Markdown digest is rendered (Apprise turns it into HTML for
-# e-mail, into mrkdwn for Slack), so each is written as the literal character.
+# e-mail, into mrkdwn for Slack), so each is written as the literal character. Python-Markdown
+# (e-mail) has no backslash escape for "<", so HTML's controls are written as entities; Apprise's
+# Slack converter entity-escapes "&" itself and takes "\<" as a literal "<", so for Slack the
+# same text is written with backslashes (entities would reach the reader as "&lt;").
 _MARKDOWN_ESCAPES = {c: "\\" + c for c in "\\`*_{}[]()#+!|~"}
-_MARKDOWN_ESCAPES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ESCAPES = {
+    "markdown": {**_MARKDOWN_ESCAPES, "&": "&amp;", "<": "&lt;", ">": "&gt;"},
+    # mrkdwn has no tables, blocks or headings: only emphasis, code and links need escaping.
+    "slack": {c: "\\" + c for c in "\\`*_~[]()<>"},
+}
 # Characters that would end a Markdown link target or start markup inside it.
-_LINK_ESCAPES = {c: f"%{ord(c):02X}" for c in " ()<>[]\"'`"}
+_LINK_ESCAPES = {c: f"%{ord(c):02X}" for c in " ()<>[]\"'`|"}
 
 
-def markdown_text(text: str) -> str:
+def markdown_text(text: str, dialect: str = "markdown") -> str:
     """``text`` as literal Markdown: one line, every markup character escaped."""
-    return "".join(_MARKDOWN_ESCAPES.get(c, c) for c in " ".join(text.split()))
+    escapes = _ESCAPES[dialect]
+    return "".join(escapes.get(c, c) for c in " ".join(text.split()))
 
 
-def markdown_link(label: str, url: str) -> str:
+def markdown_link(label: str, url: str, dialect: str = "markdown") -> str:
     """A Markdown link to ``url`` when it is a plain http(s) URL; the label alone otherwise
     (a ``javascript:`` or ``data:`` target never reaches a reader's client)."""
     if url_problem(url) is not None:
-        return markdown_text(label)
-    return f"[{markdown_text(label)}]({''.join(_LINK_ESCAPES.get(c, c) for c in url)})"
+        return markdown_text(label, dialect)
+    target = "".join(_LINK_ESCAPES.get(c, c) for c in url)
+    return f"[{markdown_text(label, dialect)}]({target})"
 
 
-def render_digest(items: Sequence[DigestItem], run_id: str, key: str = "") -> str:
+def render_digest(
+    items: Sequence[DigestItem], run_id: str, key: str = "", dialect: str = "markdown"
+) -> str:
     """The digest as Markdown: readable in chat tools, e-mail and Prefect's UI alike, with
-    every publisher's title, snippet and URL escaped (``markdown_text``, ``markdown_link``)."""
+    every publisher's title, snippet and URL escaped (``markdown_text``, ``markdown_link``)
+    for the channel's converter (``dialect_for``)."""
     lines = [f"# New countries in the news ({len(items)}) — run {run_id}", ""]
     if key:
         lines += [f"digest {key}", ""]
     for item in items:
-        lines.append(f"## {markdown_text(item.country_name)} ({item.country_code})")
+        lines.append(f"## {markdown_text(item.country_name, dialect)} ({item.country_code})")
         for title, url, snippet in item.articles:
-            lines.append(f"- {markdown_link(title, url)} — “{markdown_text(snippet)}”")
+            link = markdown_link(title, url, dialect)
+            lines.append(f"- {link} — “{markdown_text(snippet, dialect)}”")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def dialect_for(url: str) -> str:
+    """How a digest for this channel is escaped: "slack" when Apprise sends it through its
+    Slack plugin (``slack://`` or a hooks.slack.com address), "markdown" otherwise."""
+    sender = apprise.Apprise()
+    if sender.add(url) and isinstance(sender[0], NotifySlack):
+        return "slack"
+    return "markdown"
 
 
 def channel_id(url: str) -> str:

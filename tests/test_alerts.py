@@ -131,7 +131,7 @@ INJECTED_TITLES = [
 ]
 
 
-def injected_digest():
+def injected_digest(dialect: str = "markdown") -> str:
     from ingest.alerts import DigestItem, render_digest
 
     items = [
@@ -147,7 +147,7 @@ def injected_digest():
         )
     ]
     items.append(DigestItem("NO", "Norway", (("Norway link", "javascript:alert(1)", "x"),)))
-    return render_digest(items, "r1", "d1")
+    return render_digest(items, "r1", "d1", dialect)
 
 
 def test_publisher_markup_reaches_a_json_webhook_as_text(httpserver: HTTPServer) -> None:
@@ -173,14 +173,21 @@ def test_publisher_markup_reaches_slack_as_text(httpserver: HTTPServer) -> None:
 
     import apprise
 
+    from ingest.alerts import dialect_for
+
+    url = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#news"
+    assert dialect_for(url) == "slack"
+    hook = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazk"
+    assert dialect_for(hook) == "slack"
+    assert dialect_for("json://127.0.0.1/hook") == "markdown"
     httpserver.expect_request(
         "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
     ).respond_with_data("ok")
     sender = apprise.Apprise()
-    assert sender.add("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#news")
+    assert sender.add(url)
     sender[0].webhook_url = f"http://127.0.0.1:{httpserver.port}/services"
     assert sender.notify(
-        title="t", body=injected_digest(), body_format=apprise.NotifyFormat.MARKDOWN
+        title="t", body=injected_digest("slack"), body_format=apprise.NotifyFormat.MARKDOWN
     )
     ((request, _),) = httpserver.log
     payload = request.get_json()
@@ -194,6 +201,8 @@ def test_publisher_markup_reaches_slack_as_text(httpserver: HTTPServer) -> None:
     # A title's own "[click me](javascript:…)" is label text in mrkdwn, never a target.
     assert "<javascript:" not in text and "<http://evil" not in text
     assert "Norway link" in text
+    # Escaped once: Slack shows the entity "&lt;b&gt;" as "<b>", never as "&lt;b&gt;".
+    assert "&lt;b&gt;snippet&lt;/b&gt;" in text and "&amp;lt;" not in text
 
 
 def test_publisher_markup_reaches_an_email_as_text(tmp_path: Path) -> None:
