@@ -202,7 +202,7 @@ class ExtractionPool(Executor):
         processes = getattr(self._pool, "_processes", None) or {}
         return [p.pid for p in list(processes.values()) if p.pid is not None]
 
-    def replace_workers(self) -> None:
+    def replace_workers(self, why: str) -> None:
         """Kill every worker and start fresh ones; pending futures of the old pool fail."""
         old = self._pool
         for pid in self.worker_pids():
@@ -210,7 +210,7 @@ class ExtractionPool(Executor):
                 os.kill(pid, signal.SIGKILL)
         old.shutdown(wait=True, cancel_futures=True)
         self.replaced += 1
-        log.warning("extraction workers replaced (a page outran %g s)", EXTRACT_KILL_AFTER)
+        log.warning("extraction workers replaced: %s", why)
         self._pool = self._start()
 
     def run_chunks_later(
@@ -238,12 +238,13 @@ class ExtractionPool(Executor):
                     out.extend(results)
                     continue
                 except TimeoutError:
-                    pass
+                    why = f"a chunk of {len(chunk)} pages outran {kill_after * len(chunk):g} s"
                 except BrokenProcessPool:
                     if generation < self.replaced:  # lost to an earlier replacement
                         pending.insert(0, (chunk, self.replaced, self.submit(work, chunk)))
                         continue
-                self.replace_workers()
+                    why = "a worker died"
+                self.replace_workers(f"{why}; its pages are run again one at a time")
                 out.extend(self._alone(work, item, given_up, kill_after) for item in chunk)
                 rest, pending = pending, []
                 for c, g, f in rest:
@@ -268,7 +269,7 @@ class ExtractionPool(Executor):
             why = f"extraction did not finish in {kill_after:g} s (worker killed)"
         except BrokenProcessPool:
             why = "the extraction worker died (out of memory?)"
-        self.replace_workers()
+        self.replace_workers(f"one page given up: {why}")
         return given_up(item, why)
 
     def run_chunks(

@@ -175,7 +175,9 @@ def test_a_pool_worker_gives_a_page_up_and_goes_on() -> None:
     assert not isinstance(good, str) and "Mombasa" in good.text
 
 
-def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up() -> None:
+def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """The time limit cannot interrupt C code, nor stop a worker from dying: the pool kills
     its workers after the bound, starts fresh ones, runs the failed chunk's pages again one by
     one and gives up only the one that hangs (or kills its worker) on its own."""
@@ -208,3 +210,14 @@ def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up() -> None
     ]
     assert pool.replaced == 4
     assert [r.split(" by ")[0] for r in after] == ["G", "H"]
+    # The operator's log says why each time, not one fixed reason.
+    replaced = [r.getMessage() for r in caplog.records if "workers replaced" in r.getMessage()]
+    assert replaced == [
+        "extraction workers replaced: a chunk of 2 pages outran 1 s; its pages are run again"
+        " one at a time",
+        "extraction workers replaced: one page given up: extraction did not finish in 0.5 s"
+        " (worker killed)",
+        "extraction workers replaced: a worker died; its pages are run again one at a time",
+        "extraction workers replaced: one page given up: the extraction worker died (out of"
+        " memory?)",
+    ]
