@@ -1,4 +1,6 @@
 import os
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -154,7 +156,7 @@ def test_an_extraction_that_runs_out_of_time_is_the_page_s_failure() -> None:
     )
     worker.start()
     worker.join(timeout=60)
-    assert found == ["extraction took over 0.5 s (page given up)"]
+    assert found == ["extraction took over 0.5 s of CPU (page given up)"]
     clean = analyze_page(page(SITE_DIR / "harbor/2026/11/kenya-tanzania-rail.html"), 30)
     assert not isinstance(clean, str) and clean.analysis is not None
 
@@ -171,8 +173,38 @@ def test_a_pool_worker_gives_a_page_up_and_goes_on() -> None:
         ).result(timeout=60)
     finally:
         pool.shutdown()
-    assert bad == "extraction took over 0.5 s (page given up)"
+    assert bad == "extraction took over 0.5 s of CPU (page given up)"
     assert not isinstance(good, str) and "Mombasa" in good.text
+
+
+def test_the_time_limit_counts_cpu_time_not_a_busy_machine_s_wall_time() -> None:
+    """A page is given up for the CPU it costs: a thread that waits (as one does when other
+    processes hold the cores) keeps going past the limit in wall time, one that computes is
+    stopped. The waiting thread's wall time is four times the limit, its CPU time near zero."""
+    from ingest.extract import ExtractionTimeout, time_limit
+
+    outcome: dict[str, str] = {}
+
+    def waits() -> None:
+        with time_limit(0.2):
+            for _ in range(80):
+                time.sleep(0.01)
+            outcome["waits"] = "finished"
+
+    def computes() -> None:
+        try:
+            with time_limit(0.2):
+                while True:
+                    sum(range(1000))
+        except ExtractionTimeout:
+            outcome["computes"] = "stopped"
+
+    threads = [threading.Thread(target=f) for f in (waits, computes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcome == {"waits": "finished", "computes": "stopped"}
 
 
 def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up(
