@@ -224,11 +224,14 @@ def report(r: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "Memory is bounded by bytes, not pages: a batch ends at its byte budget "
-        "(`NEWSDESK_BATCH_BYTES`, 48 MB), so the flow process grows with the page size only "
-        "until a batch reaches the budget, then stays flat, and it is flat in the number of "
-        "pages. Before batches ended at their budget, 60 pages of 9.5 MB took the flow process "
-        "to 690 MB (the plan sized the second batch from the good feed's small pages and took "
-        "25 large ones at once), and before fetch tasks stopped returning their pages to Prefect "
+        "(`NEWSDESK_BATCH_BYTES`, 48 MB), and up to three batches are in flight (fetched, "
+        "extracted, stored). So the flow process is flat in the number of pages (486, 496 and "
+        "495 MB at 20, 60 and 500 pages of 9.5 MB) and grows with the page size less and less "
+        "as batches reach the budget (352, 428, 451, 496 MB at 1, 3, 5, 9.5 MB): about 310 MB "
+        "of code and Prefect, plus the bodies in flight. Before batches ended at their budget, "
+        "60 pages of 9.5 MB took the flow process to 690 MB (the plan sized the second batch "
+        "from the good feed's small pages and took 25 "
+        "large ones at once), and before fetch tasks stopped returning their pages to Prefect "
         "(which keeps every task's result until the flow ends), to 844 MB. Requests cancelled "
         'at the budget show as "Broken pipe" in the loopback server\'s log.',
         "",
