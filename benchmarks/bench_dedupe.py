@@ -31,9 +31,9 @@ def _texts() -> tuple[list[str], list[str]]:
 
 
 def _one(size: int) -> dict[str, Any]:
-    from flows.nightly import find_duplicates
     from ingest.dedupe import fingerprint
     from ingest.models import Article
+    from pipeline.batch import find_duplicates
     from warehouse import store
     from warehouse.db import connect
 

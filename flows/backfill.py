@@ -3,7 +3,6 @@ dedupe, countries, store, alerts) with the same limits, lock and run record."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -11,23 +10,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.nightly import (
-    AlertRules,
-    _settings,
-    backfill_index,
-    fail,
-    finish,
-    new_run_id,
-    pending_seeds,
-    select_new,
-    store_entries,
-)
+from flows.nightly import _settings, engine_logs, finish_run, select_new, store_entries
 from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
 from ingest.models import RunSummary
 from ingest.settings import Settings
 from ingest.urllist import entries_for, parse_sitemap
-from warehouse import store
-from warehouse.db import connect
+from pipeline.run import Tally, backfill_index, new_run_id, pending_seeds, recorded_run
 from warehouse.lock import run_lock
 
 # A sitemap index may point at more sitemaps; two levels cover news sites' usual layout
@@ -73,6 +61,7 @@ def ingest_urls(
     allow_hosts: list[str] | None = None,
 ) -> RunSummary:
     """Store the articles behind a list of URLs, or behind a sitemap's URLs."""
+    engine_logs()
     settings = _settings(None, db_path, seeds_dir, allow_hosts)
     logger = get_run_logger()
     now = datetime.now(UTC)
@@ -92,25 +81,18 @@ def _ingest(
     settings: Settings, urls: Sequence[str], source: str, now: datetime, run_id: str
 ) -> RunSummary:
     logger = get_run_logger()
-    started = time.monotonic()
-    con = connect(settings.db)
-    summary = RunSummary(run_id=run_id)
-    store.start_run(con, run_id, now)
-    session = FetchSession(settings)
-    try:
+    tally = Tally(RunSummary(run_id=run_id))
+    summary = tally.summary
+    with (
+        recorded_run(settings.db, run_id, now, summary) as con,
+        FetchSession(settings) as session,
+    ):
         backfill_index(con)
         seeds = pending_seeds(con, settings.seeds_dir)
         entries = entries_for(list(urls), source)
         fresh, _updated = select_new(con, quote(entries))
         summary.entries_seen, summary.new_entries = len(entries), len(fresh)
         logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
-        rules = AlertRules.from_settings(settings)
-        found = store_entries(con, settings, fresh, run_id, rules, summary, seeds, session)
-        finish(con, settings, run_id, summary, started, found)
+        store_entries(con, settings, fresh, run_id, tally, seeds, session)
+        finish_run(con, settings, run_id, tally)
         return summary
-    except BaseException as exc:
-        fail(con, settings.db, run_id, summary, exc)
-        raise
-    finally:
-        session.close()
-        con.close()

@@ -569,7 +569,7 @@ def cmd_dedupe_index(args: argparse.Namespace) -> int:
     from warehouse.store import index_stats
 
     con = _open(_settings(args).db)
-    from flows.nightly import backfill_index
+    from pipeline.run import backfill_index
 
     try:
         added = backfill_index(con, rebuild=args.rebuild)

@@ -348,10 +348,10 @@ def _generated_site(root: Path, count: int, copy_of: int) -> None:
 def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     prefect_server: str, tmp_path: Path, monkeypatch
 ) -> None:
-    import flows.nightly
+    import pipeline.run
     from flows.demo import serve_site
-    from flows.nightly import batch_sizes
     from ingest.countries import default_detector
+    from pipeline.plan import batch_sizes
 
     monkeypatch.setenv("NEWSDESK_EXTRACT_WORKERS", "2")
     indexed: list[int] = []  # originals in the BM25 index after each update
@@ -361,8 +361,8 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
         indexed.append(con.execute("SELECT count(*) FROM search_docs").fetchone()[0])
         return reason
 
-    real_update = flows.nightly.update_fts_index
-    monkeypatch.setattr(flows.nightly, "update_fts_index", update_fts_index)
+    real_update = pipeline.run.update_fts_index
+    monkeypatch.setattr(pipeline.run, "update_fts_index", update_fts_index)
 
     root = tmp_path / "site"
     root.mkdir()
@@ -402,7 +402,7 @@ def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
 
 
 def test_batches_are_small_at_both_ends_and_cover_every_page() -> None:
-    from flows.nightly import BATCH_SIZE, HEAD_RAMP, TAIL_RAMP, batch_sizes
+    from pipeline.plan import BATCH_SIZE, HEAD_RAMP, TAIL_RAMP, batch_sizes
 
     for total in [*range(0, 400), 1000, 5032]:
         sizes = batch_sizes(total)
@@ -414,8 +414,8 @@ def test_batches_are_small_at_both_ends_and_cover_every_page() -> None:
 
 
 def test_batches_hold_no_more_bytes_than_the_budget_at_the_size_seen() -> None:
-    from flows.nightly import BatchPlan, batch_sizes
     from ingest.models import FeedEntry, FetchResult
+    from pipeline.plan import BatchPlan, batch_sizes
 
     entries = [
         FeedEntry(feed_url="f", entry_id=str(i), url=f"u{i}", canonical_url=f"u{i}")
@@ -453,8 +453,8 @@ def test_no_page_body_outlives_its_batch(
 
 
 def test_a_plan_takes_back_what_a_batch_gave_back_first() -> None:
-    from flows.nightly import BatchPlan
     from ingest.models import FeedEntry
+    from pipeline.plan import BatchPlan
 
     entries = [
         FeedEntry(feed_url="f", entry_id=str(i), url=f"http://x/{i}", canonical_url=f"http://x/{i}")

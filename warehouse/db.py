@@ -7,8 +7,10 @@ schema, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,3 +110,35 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
             con.close()
             raise
     return con
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back when it raises (a rollback
+    that fails too, on a connection DuckDB has invalidated, leaves the first error to report)."""
+    con.execute("BEGIN")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the WAL into the file: a reader's snapshot copies the file alone."""
+    con.execute("CHECKPOINT")
+
+
+@contextlib.contextmanager
+def single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB on one thread for the block: while extraction workers have the cores, its second
+    thread on small batch writes only takes CPU from them (the same writes on one thread: 40 %
+    less CPU)."""
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an invalidated connection: the error
+            con.execute("RESET threads")  # that invalidated it is the one to report

@@ -752,6 +752,34 @@ def index_fingerprints(
     )
 
 
+def drop_stale_fingerprints(
+    con: duckdb.DuckDBPyConnection, version: int, everything: bool = False
+) -> None:
+    """Forget index entries of another index scheme (``everything``: all of them)."""
+    if everything:
+        con.execute("DELETE FROM dedupe_index")
+        con.execute("DELETE FROM dedupe_docs")
+        return
+    con.execute(
+        "DELETE FROM dedupe_index WHERE article_seq IN (SELECT article_seq FROM dedupe_docs"
+        " WHERE index_version <> ?)",
+        [version],
+    )
+    con.execute("DELETE FROM dedupe_docs WHERE index_version <> ?", [version])
+
+
+def unindexed_originals(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[str, str]]:
+    """Up to ``limit`` originals (id, text) the near-duplicate index lacks."""
+    return [
+        (str(aid), str(text))
+        for aid, text in con.execute(
+            "SELECT article_id, text FROM articles a WHERE duplicate_of IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM dedupe_docs d WHERE d.article_id = a.article_id) LIMIT ?",
+            [limit],
+        ).fetchall()
+    ]
+
+
 def drop_fingerprints(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
     con.execute(
         "DELETE FROM dedupe_index WHERE article_seq IN (SELECT article_seq FROM dedupe_docs "

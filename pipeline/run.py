@@ -1,0 +1,166 @@
+"""One run's lifecycle, the same for the nightly flow, re-extraction and URL ingestion:
+the warehouse opened and the run recorded as started; at the end, alerts delivered, the run
+recorded as completed, the file checkpointed and the readers' snapshot published; on any
+error, the run recorded as failed with what it committed published, and the error let
+through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from ingest.dedupe import INDEX_VERSION, fingerprint
+from ingest.faults import crash_point
+from ingest.models import Article, RunSummary
+from ingest.seeds import load_seeds
+from ingest.settings import Settings
+from pipeline.batch import BatchResult
+from pipeline.plan import BATCH_SIZE
+from warehouse import snapshot, store
+from warehouse.db import checkpoint, connect, transaction
+from warehouse.search import update_fts_index
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Tally:
+    """A run's summary while it goes on, and the countries its originals mention."""
+
+    summary: RunSummary
+    started: float = field(default_factory=time.monotonic)
+    countries: set[str] = field(default_factory=set)
+
+    def add(self, result: BatchResult, fetched: int) -> None:
+        self.summary.pages_fetched += fetched
+        self.summary.pages_failed += result.failed
+        self.summary.articles_stored += result.stored
+        self.summary.duplicates += result.duplicates
+        self.countries.update(result.countries)
+
+
+@contextlib.contextmanager
+def recorded_run(
+    db: Path, run_id: str, now: datetime, summary: RunSummary
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, with the run recorded as started; recorded as failed if the block
+    raises (``fail``), closed in any case."""
+    con = connect(db)
+    try:
+        store.start_run(con, run_id, now)
+        yield con
+    except BaseException as exc:
+        fail(con, db, run_id, summary, exc)
+        raise
+    finally:
+        con.close()
+
+
+def backfill_index(con: duckdb.DuckDBPyConnection, rebuild: bool = False) -> int:
+    """Index originals the near-duplicate index lacks (all of them with ``rebuild``).
+
+    Runs at the start of every run, so a warehouse from an older version, or one whose index
+    scheme changed, is indexed without a separate step.
+    """
+    store.drop_stale_fingerprints(con, INDEX_VERSION, everything=rebuild)
+    done = 0
+    while rows := store.unindexed_originals(con, BATCH_SIZE * 5):
+        with transaction(con):
+            store.index_fingerprints(
+                con, [(aid, fingerprint(text).band_keys) for aid, text in rows], INDEX_VERSION
+            )
+        done += len(rows)
+    return done
+
+
+def pending_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> list[Article]:
+    """The seeds not stored yet (a stored seed is left as it is)."""
+    seeds = load_seeds(seeds_dir)
+    stored = store.stored_urls(con, [s.canonical_url for s in seeds])
+    return [s for s in seeds if s.canonical_url not in stored]
+
+
+def index_for_search(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
+    """Bring the BM25 index up to date with the originals of the search window; why not when
+    the extension cannot be loaded."""
+    window = timedelta(days=settings.search_days) if settings.search_days else None
+    since = datetime.now(UTC) - window if window else None
+    return update_fts_index(con, settings.fts_extension or None, since)
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    tally: Tally,
+    deliver: Callable[[], list[str]],
+) -> None:
+    """Alerts of the run, delivery (``deliver``: the channels that failed), and the run's
+    record; then the checkpoint and the readers' snapshot."""
+    summary = tally.summary
+    summary.countries_found = len(tally.countries)
+    summary.new_countries = [a.country_code for a in store.run_alerts(con, run_id)]
+    summary.alerts_raised = len(summary.new_countries)
+    with contextlib.ExitStack() as stack:
+        indexed = None
+        if summary.articles_stored or summary.revisions:
+            # On a connection of its own, in DuckDB's threads, while the alerts go out (Python
+            # and Prefect's API): the two are the longest steps of the run's end.
+            cursor = stack.enter_context(con.cursor())
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="newsdesk-fts"))
+            indexed = pool.submit(index_for_search, cursor, settings)
+        summary.undelivered = deliver()
+        reason = indexed.result() if indexed else None
+        if reason:
+            log.info("full-text index not updated: %s", reason)
+    summary.seconds = round(time.monotonic() - tally.started, 2)
+    store.finish_run(con, run_id, datetime.now(UTC), "completed", summary.counts())
+    checkpoint(con)
+    crash_point("finished")
+    snapshot.publish(settings.db)
+
+
+def fail(
+    con: duckdb.DuckDBPyConnection,
+    db: Path,
+    run_id: str,
+    summary: RunSummary,
+    exc: BaseException,
+) -> None:
+    """Record the failure; when even that cannot be written (a full disk, a database DuckDB
+    has invalidated), say so and let the original error through. The next run marks this one
+    abandoned."""
+    try:
+        store.finish_run(
+            con,
+            run_id,
+            datetime.now(UTC),
+            "failed",
+            summary.counts(),
+            f"{exc.__class__.__name__}: {exc}",
+        )
+    except duckdb.Error as again:
+        log.warning("could not record the failed run: %s", str(again).splitlines()[0][:200])
+        return
+    try:
+        # Readers see what the failed run committed (its batches and its own record).
+        checkpoint(con)
+        snapshot.publish(db)
+    except (duckdb.Error, OSError) as again:
+        log.warning(
+            "snapshot not updated after the failed run: %s", str(again).splitlines()[0][:200]
+        )
