@@ -247,26 +247,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.__exit__(None, None, None)
     if code == 0:
         print()
+        from warehouse.queries import DEMO_QUERIES
+
         for title, sql in DEMO_QUERIES:
             print(title)
             _print_query(settings.db, sql, "table")
             print()
     return code
-
-
-DEMO_QUERIES = (
-    (
-        "Articles stored (originals and duplicates):",
-        "SELECT source, coalesce(site_name, '') AS site, left(title, 48) AS title, language,"
-        " CASE WHEN duplicate_of IS NULL THEN '' ELSE 'duplicate of ' || duplicate_of END AS dup"
-        " FROM articles ORDER BY source DESC, published_at",
-    ),
-    (
-        "Alerts (countries never mentioned before):",
-        "SELECT a.country_code, a.country_name, left(t.title, 50) AS first_article, a.run_id"
-        " FROM alerts a JOIN articles t USING (article_id) ORDER BY a.raised_at, a.country_code",
-    ),
-)
 
 
 def _format(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
@@ -566,6 +553,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_dedupe_index(args: argparse.Namespace) -> int:
+    from warehouse.db import checkpoint
     from warehouse.store import index_stats
 
     con = _open(_settings(args).db)
@@ -574,7 +562,7 @@ def cmd_dedupe_index(args: argparse.Namespace) -> int:
     try:
         added = backfill_index(con, rebuild=args.rebuild)
         docs, rows = index_stats(con)
-        con.execute("CHECKPOINT")
+        checkpoint(con)
     finally:
         con.close()
     print(f"near-duplicate index: {added} originals indexed now; {docs} in all, {rows} band keys")

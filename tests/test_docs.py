@@ -4,12 +4,17 @@ warehouse's tables and columns in docs/sql.md."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from conftest import ROOT
 
 from ingest.settings import readme_with_table
 from warehouse.db import connect
+
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
+    "targets"
+]["wheel"]["packages"]
 
 
 def test_readme_settings_table_is_the_settings_object() -> None:
@@ -65,11 +70,12 @@ def test_docs_sql_documents_every_column_of_the_schema(tmp_path: Path) -> None:
 
 
 def test_the_readme_layout_names_every_module() -> None:
+    """Every module of every package the wheel ships, so a newcomer finds it from the README."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
     unnamed = [
         f"{path.parent.name}/{path.name}"
-        for folder in ("flows", "ingest", "warehouse")
+        for folder in PACKAGES
         for path in sorted((ROOT / folder).glob("*.py"))
         if path.stem != "__init__" and f"`{path.stem}" not in layout
     ]
