@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,17 +48,14 @@ from pipeline.run import (
     pending_seeds,
     recorded_run,
 )
-from pipeline.runtime import feeding, freeze_startup_heap, pool_for, trim_heap
+from pipeline.runtime import feeding, freeze_startup_heap, pool_for
+from pipeline.schedule import Stages, store_in_batches
 from warehouse import store
 from warehouse.lock import run_lock
 
 # Large task arguments (entries, pages, extraction results) are passed in ``quote``: Prefect
 # would otherwise walk every element of them looking for futures, about 1 s of CPU per run of
 # 300 pages, taken from extraction on two cores.
-
-# Originals stored between two updates of the BM25 index during a run: each update costs about
-# 40 ms besides its articles, and the run's end has to index whatever is left.
-INDEX_EVERY = 400
 
 
 @functools.cache
@@ -285,10 +281,10 @@ def store_entries(
     session: FetchSession | None = None,
     before_storing: Callable[[], None] = lambda: None,
 ) -> None:
-    """Fetch, extract, dedupe, tag and store new entries batch by batch; counts go to
-    ``tally``. ``seeds`` not stored yet are stored before the first batch, so every entry is
-    checked against them. ``before_storing`` runs once the first batch is being fetched,
-    before anything is stored."""
+    """``pipeline.schedule.store_in_batches`` with Prefect tasks for its stages: fetching in a
+    task on the run's session (a Dask worker fetches with a client of its own), extraction in
+    the pool or on the cluster, each batch stored in a task. ``seeds`` not stored yet are
+    stored before the first batch, so every entry is checked against them."""
     logger = get_run_logger()
     rules = AlertRules.from_settings(settings)
     on_cluster = bool(settings.dask_address)
@@ -296,96 +292,42 @@ def store_entries(
     # go unquoted.
     passed: Callable[[Any], Any] = (lambda value: value) if on_cluster else quote
     pool = None if on_cluster else pool_for(len(entries), settings.extract_workers)
-    unindexed = 0
-    searchable = True
-    plan = BatchPlan(entries, settings.batch_bytes)
-    progress.start("pages", len(entries))
-    # Three batches are in flight: the next one is fetched (I/O, in a thread) and this one is
-    # extracted (CPU, in the pool) while the previous one is deduplicated and stored (in this
-    # process). Batches are stored in order, so each is checked against all before it.
-    # A Dask worker fetches with a client of its own.
     local = None if on_cluster else quote(session)
-    # Locally, a batch is what arrived within the patience: a slow host's pages join a later
-    # batch (or the tail below) instead of holding the pages of every other host.
     patience = None if on_cluster else settings.batch_patience
-    entry_for = {e.url: e for e in entries}
-    budget = settings.batch_bytes
 
-    def next_batch() -> Any:
-        return fetch_pages.submit(settings, passed(plan.take()), local, patience, budget)
+    def fetch(batch: list[FeedEntry]) -> Callable[[], list[FetchResult]]:
+        future = fetch_pages.submit(settings, passed(batch), local, patience, settings.batch_bytes)
+        return future.result  # type: ignore[no-any-return]
 
-    upcoming = next_batch() if plan else None
-    before_storing()
+    def extract(pages: list[FetchResult]) -> Callable[[], list[ExtractedPage | str]]:
+        if on_cluster:
+            return extract_on_runner(pages, settings.dask_workers)
+        return extract_later(pages, pool)
+
     analysed = analyze_later([s.text for s in seeds], pool) if seeds else None
 
-    def store_seeds_first() -> None:
+    def seeds_first() -> None:
         nonlocal analysed
         if analysed is not None:
             logger.info("seeds: %d new", store_seeds(con, quote(seeds), quote(analysed())))
             analysed = None
 
-    def store_batch(
-        entries: Sequence[FeedEntry],
-        pages: list[FetchResult],
-        ready: Callable[[], list[ExtractedPage | str]],
-        started: float,
-        last_but_one: bool = False,
-    ) -> None:
-        nonlocal searchable, unindexed
-        store_seeds_first()
-        result = extract_and_store(con, quote(entries), quote(pages), quote(ready()), run_id, rules)
-        unindexed += result.stored
-        if searchable and unindexed and (unindexed >= INDEX_EVERY or last_but_one):
-            # While the pool extracts the last batch: the run's end (finish) is left with that
-            # batch alone to index. A missing extension is reported there, once.
-            reason = index_for_search(con, settings)
-            if reason:
-                logger.info("full-text index: %s (tried again at the end of the run)", reason)
-            searchable, unindexed = reason is None, 0
-        tally.add(result, sum(p.ok for p in pages))
-        progress.advance("pages", len(entries))
-        logger.info(
-            "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
-            len(pages),
-            result.stored,
-            result.duplicates,
-            result.failed,
-            time.monotonic() - started,
-        )
-        release(pages)
-        trim_heap()
-
-    def arrived() -> Iterator[list[FetchResult]]:
-        """Each batch's pages as they arrive, then the slow pages still out, a batch at a
-        time."""
-        nonlocal upcoming
-        while upcoming is not None:
-            pages = upcoming.result()
-            crash_point("pages-fetched")
-            plan.fetched(pages)
-            if session is not None:
-                plan.put_back([entry_for[u] for u in session.unfetched()])
-            upcoming = next_batch() if plan else None
-            yield pages
-        while session is not None and (late := session.late(BATCH_SIZE)):
-            yield late
-
+    stages = Stages(
+        fetch=fetch,
+        extract=extract,
+        store=lambda batch, pages, done: extract_and_store(
+            con, quote(batch), quote(pages), quote(done), run_id, rules
+        ),
+        store_seeds=seeds_first,
+        index=lambda: index_for_search(con, settings),
+        advance=lambda n: progress.advance("pages", n),
+    )
+    if session is not None and not on_cluster:
+        stages.unfetched, stages.late = session.unfetched, session.late
+    progress.start("pages", len(entries))
     with feeding(pool, con):
-        pending = None
-        for pages in arrived():
-            started = time.monotonic()
-            fetched = [p for p in pages if p.ok]
-            ready = (
-                extract_on_runner(fetched, settings.dask_workers)
-                if on_cluster
-                else extract_later(fetched, pool)
-            )
-            if pending is not None:
-                store_batch(*pending, last_but_one=upcoming is None)
-            pending = ([entry_for[p.url] for p in pages], pages, ready, started)
-        if pending is not None:
-            store_batch(*pending)
-        store_seeds_first()
+        plan = BatchPlan(entries, settings.batch_bytes)
+        store_in_batches(entries, plan, stages, tally, before_storing)
 
 
 @flow(name="newsdesk-reextract", log_prints=False)

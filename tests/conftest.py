@@ -121,6 +121,42 @@ def update_iceland_story(root: Path, paragraph: str) -> None:
     )
 
 
+WORDS = (
+    "harbour council budget river bridge station market winter farmers school museum railway "
+    "tunnel festival hospital library ferry valley harvest election court factory airport "
+    "forest coast energy water housing transport college stadium"
+)
+
+
+def generated_site(root: Path, count: int, copy_of: int) -> None:
+    """``count`` distinct articles behind one RSS feed; the last one repeats article
+    ``copy_of`` under another headline."""
+    import random
+
+    words = WORDS.split()
+    bodies = []
+    for n in range(count - 1):
+        rng = random.Random(n)
+        bodies.append(
+            "".join(
+                "<p>" + " ".join(rng.choice(words) for _ in range(40)) + ".</p>" for _ in range(4)
+            )
+        )
+    bodies.append(bodies[copy_of])
+    items = []
+    for n, body in enumerate(bodies):
+        (root / f"a{n}.html").write_text(
+            f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
+            f"{body}</article></body></html>"
+        )
+        items.append(f"<item><title>Story {n}</title><link>{{{{base}}}}/a{n}.html</link></item>")
+    (root / "rss.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Generated</title>'
+        + "".join(items)
+        + "</channel></rss>"
+    )
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, *tables: str) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 

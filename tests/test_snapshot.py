@@ -29,7 +29,7 @@ def test_queries_during_a_run_read_the_last_snapshot(
         harbor.read_text()
         + f'[[feeds]]\nurl = "{demo_site.url}/courier/atom.xml"\nname = "Courier"\n'
     )
-    env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_PER_HOST_DELAY": "0.6"}
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_PER_HOST_DELAY": "0.3"}
     run = subprocess.Popen(
         run_command(both, db),
         cwd=ROOT,
