@@ -173,16 +173,6 @@ class Alert(Record):
     run_id: str
 
 
-class PageFailure(Record):
-    """A listed entry that did not become an article, and why."""
-
-    url: str
-    feed_url: str | None
-    stage: Literal["fetch", "extract"]
-    status: int | None
-    error: str
-
-
 class RunSummary(BaseModel):
     """What a run did, as printed by the CLI and stored in ``runs``."""
 
