@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.nightly import _settings, engine_logs, finish_run, select_new, store_entries
+from flows.nightly import engine_logs, finish_run, select_new, store_entries
 from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
 from ingest.models import RunSummary
 from ingest.settings import Settings
@@ -62,7 +62,7 @@ def ingest_urls(
 ) -> RunSummary:
     """Store the articles behind a list of URLs, or behind a sitemap's URLs."""
     engine_logs()
-    settings = _settings(None, db_path, seeds_dir, allow_hosts)
+    settings = Settings.from_parameters(None, db_path, seeds_dir, allow_hosts)
     logger = get_run_logger()
     now = datetime.now(UTC)
     run_id = new_run_id(now)

@@ -527,7 +527,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
     _prefect_env()
-    from flows.nightly import reextract
+    from flows.reextract import reextract
 
     with prefect_run():
         summary = reextract(db_path=str(settings.db), since=since)

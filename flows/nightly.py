@@ -10,7 +10,6 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -20,7 +19,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from ingest.archive import unpack
 from ingest.extract import analyze_later, extract_later, extract_many, start_forkserver
 from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
@@ -38,7 +36,7 @@ from ingest.models import (
 from ingest.settings import Settings
 from pipeline import batch, delivery, feeds
 from pipeline.batch import AlertRules, release
-from pipeline.plan import BATCH_SIZE, BatchPlan, chunks
+from pipeline.plan import BatchPlan, chunks
 from pipeline.run import (
     Tally,
     backfill_index,
@@ -47,6 +45,7 @@ from pipeline.run import (
     new_run_id,
     pending_seeds,
     recorded_run,
+    summary_markdown,
 )
 from pipeline.runtime import feeding, freeze_startup_heap, pool_for
 from pipeline.schedule import Stages, store_in_batches
@@ -156,36 +155,11 @@ def finish_run(
 
 def publish_summary(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> None:
     """The run's summary and per-feed outcome as a Prefect artifact (shown in the UI)."""
-    counts = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.counts().items())
-    rows = "\n".join(
-        f"| {o.name} | {o.status} | {o.http_status or ''} | {o.entries_seen} | "
-        f"{(o.error or '').replace('|', '/')[:120]} |"
-        for o in outcomes
-    )
     create_markdown_artifact(
         key="nightly-summary",
-        markdown=f"# newsdesk run {summary.run_id}\n\n| stage | count |\n|---|---|\n{counts}\n\n"
-        f"| feed | status | HTTP | entries | error |\n|---|---|---|---|---|\n{rows}\n",
+        markdown=summary_markdown(summary, outcomes),
         description=f"newsdesk run {summary.run_id}",
     )
-
-
-def _settings(
-    feeds_file: str | None,
-    db_path: str | None,
-    seeds_dir: str | None,
-    allow_hosts: list[str] | None,
-) -> Settings:
-    overrides: dict[str, Any] = {}
-    if feeds_file:
-        overrides["feeds"] = Path(feeds_file)
-    if db_path:
-        overrides["db"] = Path(db_path)
-    if seeds_dir:
-        overrides["seeds_dir"] = Path(seeds_dir)
-    if allow_hosts:
-        overrides["allow_hosts"] = list(allow_hosts)
-    return Settings(**overrides)
 
 
 def flow_for(settings: Settings) -> Any:
@@ -210,7 +184,7 @@ def nightly(
     """One nightly run. Parameters override the ``NEWSDESK_*`` settings."""
     freeze_startup_heap()
     engine_logs()
-    settings = _settings(feeds_file, db_path, seeds_dir, allow_hosts)
+    settings = Settings.from_parameters(feeds_file, db_path, seeds_dir, allow_hosts)
     logger = get_run_logger()
     specs = load_feed_list(settings.feeds)
     now = datetime.now(UTC)
@@ -328,41 +302,3 @@ def store_entries(
     with feeding(pool, con):
         plan = BatchPlan(entries, settings.batch_bytes)
         store_in_batches(entries, plan, stages, tally, before_storing)
-
-
-@flow(name="newsdesk-reextract", log_prints=False)
-def reextract(db_path: str | None = None, since: datetime | None = None) -> RunSummary:
-    """Extract, dedupe and tag archived pages again, without fetching anything."""
-    engine_logs()
-    settings = _settings(None, db_path, None, None)
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    with run_lock(settings.db, run_id, settings.lock_wait):
-        return _reextract(settings, since, now, run_id)
-
-
-def _reextract(
-    settings: Settings, since: datetime | None, now: datetime, run_id: str
-) -> RunSummary:
-    logger = get_run_logger()
-    tally = Tally(RunSummary(run_id=run_id))
-    rules = AlertRules.from_settings(settings)
-    with recorded_run(settings.db, run_id, now, tally.summary) as con:
-        pages, raw, stored_bytes = store.archive_stats(con)
-        pool = pool_for(pages, settings.extract_workers)
-        try:
-            for rows in store.archived_pages(con, since, BATCH_SIZE):
-                archived = [(*unpack(row), row["fetched_at"], row["run_id"]) for row in rows]
-                result = reextract_batch(con, quote(archived), pool, run_id, rules)
-                tally.add(result, len(archived))
-        finally:
-            if pool is not None:
-                pool.shutdown()
-        logger.info(
-            "archive: %d pages, %.1f KB stored per page (%.1f KB raw)",
-            pages,
-            stored_bytes / max(pages, 1) / 1024,
-            raw / max(pages, 1) / 1024,
-        )
-        finish_run(con, settings, run_id, tally)
-        return tally.summary

@@ -183,6 +183,27 @@ class Settings(BaseSettings):
     def full_user_agent(self) -> str:
         return f"{self.user_agent} (+{self.contact_url})"
 
+    @classmethod
+    def from_parameters(
+        cls,
+        feeds_file: str | None = None,
+        db_path: str | None = None,
+        seeds_dir: str | None = None,
+        allow_hosts: list[str] | None = None,
+    ) -> Settings:
+        """The settings of a flow run: its parameters (strings, as a deployment passes them)
+        over the ``NEWSDESK_*`` environment."""
+        overrides: dict[str, object] = {}
+        if feeds_file:
+            overrides["feeds"] = Path(feeds_file)
+        if db_path:
+            overrides["db"] = Path(db_path)
+        if seeds_dir:
+            overrides["seeds_dir"] = Path(seeds_dir)
+        if allow_hosts:
+            overrides["allow_hosts"] = list(allow_hosts)
+        return cls(**overrides)  # type: ignore[arg-type]
+
     @field_validator("allow_hosts", "alert_urls", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:

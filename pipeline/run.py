@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,7 @@ import duckdb
 
 from ingest.dedupe import INDEX_VERSION, fingerprint
 from ingest.faults import crash_point
-from ingest.models import Article, RunSummary
+from ingest.models import Article, FeedOutcome, RunSummary
 from ingest.seeds import load_seeds
 from ingest.settings import Settings
 from pipeline.batch import BatchResult
@@ -164,3 +164,17 @@ def fail(
         log.warning(
             "snapshot not updated after the failed run: %s", str(again).splitlines()[0][:200]
         )
+
+
+def summary_markdown(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> str:
+    """The run's counts and each feed's outcome, as Markdown tables."""
+    counts = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.counts().items())
+    rows = "\n".join(
+        f"| {o.name} | {o.status} | {o.http_status or ''} | {o.entries_seen} | "
+        f"{(o.error or '').replace('|', '/')[:120]} |"
+        for o in outcomes
+    )
+    return (
+        f"# newsdesk run {summary.run_id}\n\n| stage | count |\n|---|---|\n{counts}\n\n"
+        f"| feed | status | HTTP | entries | error |\n|---|---|---|---|---|\n{rows}\n"
+    )
