@@ -51,16 +51,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for version, path in migrations():
         if version <= current:
             continue
-        con.execute("BEGIN")
         try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                [version, path.name, datetime.now(UTC)],
-            )
-            con.execute("COMMIT")
+            with transaction(con):
+                con.execute(path.read_text(encoding="utf-8"))
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, path.name, datetime.now(UTC)],
+                )
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
             raise WarehouseError(f"migration {path.name} failed: {exc}") from exc
         current = version
     return current
