@@ -133,7 +133,7 @@ def _children() -> list[int]:
 
 def _pipeline(copies: int) -> dict[str, Any]:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.cli import prefect_run
+    from flows.environment import prefect_run
     from ingest.extract import start_forkserver
 
     start_forkserver()  # as ``newsdesk run`` does: the workers' code loads while Prefect starts

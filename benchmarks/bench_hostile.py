@@ -96,7 +96,7 @@ def _role(cmd: str) -> str:
         ("uvicorn", "Prefect server"),
         ("forkserver", "extraction forkserver"),
         ("multiprocessing", "extraction worker"),
-        ("flows.cli", "run"),
+        ("-m cli", "run"),
     ):
         if key in cmd:
             return role
@@ -118,7 +118,7 @@ def night(scenario: str, count: int = 0, megabytes: float = 0.0) -> dict[str, An
             k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "PREFECT_API"))
         }
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect-home")
-        args = [sys.executable, "-m", "flows.cli", "run", "--feeds", str(feeds)]
+        args = [sys.executable, "-m", "cli", "run", "--feeds", str(feeds)]
         args += ["--db", str(Path(tmp) / "w.duckdb"), "--seeds", str(SEEDS)]
         args += ["--allow-host", "127.0.0.1"]
         started = time.perf_counter()

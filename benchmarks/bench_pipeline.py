@@ -37,8 +37,8 @@ def run() -> dict[str, Any]:
 
 def _as_the_command_runs() -> dict[str, Any]:
     """As ``newsdesk run`` runs the flow: extraction forkserver started first, then the
-    command's Prefect settings (flows/cli.py)."""
-    from flows.cli import prefect_run
+    command's Prefect settings (cli/)."""
+    from flows.environment import prefect_run
     from ingest.extract import start_forkserver
 
     start_forkserver()

@@ -13,10 +13,17 @@ import sys
 from collections.abc import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 _display: Progress | None = None
-_tasks: dict[str, int] = {}
+_tasks: dict[str, TaskID] = {}
 
 
 def start(stage: str, total: int) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
-from prefect.utilities.annotations import quote
 
-from flows.nightly import engine_logs, finish_run, reextract_batch
+from flows.tasks import as_is, engine_logs, finish_run, reextract_batch
 from ingest.archive import unpack
 from ingest.models import RunSummary
 from ingest.settings import Settings
@@ -43,7 +42,7 @@ def _reextract(
         try:
             for rows in store.archived_pages(con, since, BATCH_SIZE):
                 archived = [(*unpack(row), row["fetched_at"], row["run_id"]) for row in rows]
-                result = reextract_batch(con, quote(archived), pool, run_id, rules)
+                result = reextract_batch(con, as_is(archived), pool, run_id, rules)
                 tally.add(result, len(archived))
         finally:
             if pool is not None:

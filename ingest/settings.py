@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ingest.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,6 +186,20 @@ class Settings(BaseSettings):
         return f"{self.user_agent} (+{self.contact_url})"
 
     @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """The settings: ``overrides`` over the ``NEWSDESK_*`` environment, or a ConfigError that
+        names the variable and what is wrong with its value."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "?"
+            where = FLAGS.get(name) if name in overrides else f"NEWSDESK_{name.upper()}"
+            raise ConfigError(
+                f"{where or name}: {first['msg']} (got {first.get('input')!r})"
+            ) from None
+
+    @classmethod
     def from_parameters(
         cls,
         feeds_file: str | None = None,
@@ -202,7 +218,7 @@ class Settings(BaseSettings):
             overrides["seeds_dir"] = Path(seeds_dir)
         if allow_hosts:
             overrides["allow_hosts"] = list(allow_hosts)
-        return cls(**overrides)  # type: ignore[arg-type]
+        return cls.load(**overrides)
 
     @field_validator("allow_hosts", "alert_urls", mode="before")
     @classmethod

@@ -33,6 +33,18 @@ from warehouse.search import update_fts_index
 log = logging.getLogger(__name__)
 
 
+def preflight(settings: Settings) -> None:
+    """Fail fast, before a flow starts, on a bad feeds file, bad seeds, an alert URL Apprise
+    cannot use or an unusable warehouse (each a ConfigError or WarehouseError naming it)."""
+    from ingest.alerts import check_alert_urls
+    from ingest.feedlist import load_feed_list
+
+    load_feed_list(settings.feeds)
+    load_seeds(settings.seeds_dir)
+    check_alert_urls(settings.alert_urls)
+    connect(settings.db).close()
+
+
 def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 

@@ -44,7 +44,7 @@ def run_command(feeds: Path, db: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "flows.cli",
+        "cli",
         "run",
         "--feeds",
         str(feeds),
@@ -294,7 +294,7 @@ def prefect_server() -> Iterator[str]:
 
     early = EARLY.get("server") or EARLY.setdefault("server", EarlyServer())
     url = early.wait()
-    # As `newsdesk run` (flows/cli.py, prefect_run): no heartbeat thread to hold the end of
+    # As `newsdesk run` (cli/, prefect_run): no heartbeat thread to hold the end of
     # every flow run for up to a second.
     with temporary_settings(
         updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
@@ -408,7 +408,7 @@ def start_background(items: list[Any]) -> None:
             [
                 sys.executable,
                 "-m",
-                "flows.cli",
+                "cli",
                 "demo",
                 "--db",
                 str(home / "demo.duckdb"),
@@ -426,7 +426,7 @@ def start_background(items: list[Any]) -> None:
         home.mkdir()
         early = EARLY.get("server")
         BACKGROUND["serve"] = Background(
-            [sys.executable, "-m", "flows.cli", "serve", "--check"],
+            [sys.executable, "-m", "cli", "serve", "--check"],
             ROOT,
             {**clean, "PREFECT_HOME": str(home / "prefect-home")},
             # What is tested is the start, registration and stop of a local server, not

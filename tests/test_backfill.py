@@ -53,7 +53,7 @@ def test_sitemap_parsing() -> None:
 
 @pytest.mark.integration
 def test_ingest_urls_from_a_list_and_a_sitemap(prefect_server: str, tmp_path: Path) -> None:
-    from flows.backfill import ingest_urls
+    from flows.ingest_urls import ingest_urls
 
     root = tmp_path / "site"
     shutil.copytree(SITE_DIR, root)

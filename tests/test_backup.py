@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from conftest import run_nightly, update_iceland_story, warehouse_state
 
-from flows.cli import main
+from cli.main import main
 from flows.demo import SITE_DIR, serve_site, write_feed_list
 from ingest.models import Alert, Article, CountryMention
 from warehouse import store

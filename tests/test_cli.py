@@ -11,16 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEEDS
 
-from flows.cli import build_parser, main
+from cli.commands import COMMANDS
+from cli.main import main, parser
 from flows.demo import Site
 
 SEED = SEEDS / "000_d5e3e44abf298f38.txt"
 
 
 def commands() -> list[str]:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    return sorted(sub.choices)
+    return sorted(c.name for c in COMMANDS)
 
 
 @pytest.mark.parametrize("command", commands())
@@ -179,7 +178,7 @@ def test_demo_command_in_ephemeral_mode_has_clean_logs() -> None:
     db = tmp_path / "demo.duckdb"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSDESK_"))}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    newsdesk = [sys.executable, "-m", "flows.cli"]
+    newsdesk = [sys.executable, "-m", "cli"]
 
     proc = subprocess.CompletedProcess([], code, stdout, stderr)
     output = proc.stdout + proc.stderr
@@ -349,7 +348,7 @@ def test_runs_started_by_the_command_have_no_heartbeat_thread() -> None:
     which do not go through the command's ``prefect_run``, keep Prefect's default."""
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from flows.cli import prefect_run
+    from flows.environment import prefect_run
 
     assert get_current_settings().flows.heartbeat_frequency == 180
     with temporary_settings(updates={PREFECT_API_URL: None}), prefect_run():
@@ -359,9 +358,7 @@ def test_runs_started_by_the_command_have_no_heartbeat_thread() -> None:
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    from flows.cli import build_parser
-
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(sub.choices)
 
 
@@ -504,3 +501,25 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
         if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()
     ]
     assert silent == []
+
+
+def test_a_bad_environment_variable_is_named_in_one_line(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pydantic's error was a traceback of 30 lines; the operator needs the variable's name."""
+    monkeypatch.setenv("NEWSDESK_MAX_ATTEMPTS", "three")
+    assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("newsdesk: NEWSDESK_MAX_ATTEMPTS: ") and "'three'" in err
+
+
+def test_a_missing_argument_is_one_line_naming_it(capsys) -> None:
+    assert main(["query"]) == 2
+    err = capsys.readouterr().err
+    assert err == "newsdesk: query: the following arguments are required: sql\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_command_names_a_function_that_exists(command) -> None:
+    assert callable(command.function())

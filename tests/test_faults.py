@@ -83,7 +83,7 @@ def article(i: int) -> Article:
 def test_disk_full_run_fails_clearly_and_the_next_run_recovers(
     prefect_server: str, demo_site: Site, tmp_path: Path, capsys
 ) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     db = tmp_path / "w.duckdb"
     assert run_nightly(harbor_only(demo_site, tmp_path / "one.toml"), db).status == "completed"
@@ -154,7 +154,7 @@ def read_only(path: Path) -> Iterator[None]:
 def test_read_only_warehouse_is_named_and_left_as_it_was(
     what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     folder = tmp_path / "wh"
     folder.mkdir()

@@ -168,7 +168,7 @@ def test_reextract_from_archive_fetches_nothing(
     con.close()
     hits = sum(demo_site.hits.values())
 
-    from flows.cli import main
+    from cli.main import main
 
     assert main(["reextract", "--db", str(db)]) == 0
     out = capsys.readouterr().out
@@ -241,7 +241,7 @@ def test_run_history_status_and_summary_artifact(
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.cli import main
+    from cli.main import main
 
     feeds = tmp_path / "feeds.toml"
     feeds.write_text(

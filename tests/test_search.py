@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flows.cli import main
+from cli.main import main
 from ingest.models import Article, CountryMention
 from warehouse import store
 from warehouse.db import connect

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEEDS, run_command
 
-from flows.cli import main
+from cli.main import main
 from flows.demo import Site
 
 
@@ -82,4 +82,4 @@ def test_status_shows_a_run_that_died_after_the_last_snapshot(tmp_path: Path, ca
     out = capsys.readouterr().out
     assert out.startswith("Last 10 runs:") and "killed" not in out
     assert main(["status", "--db", str(db), "--runs", "-1"]) == 2
-    assert "--runs must be at least 1" in capsys.readouterr().err
+    assert "argument --runs: must be at least 1" in capsys.readouterr().err

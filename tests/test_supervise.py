@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, SEEDS
 from loopback import drip, serve
 
-from flows.supervise import ENV_FLAG, children
+from cli.supervise import ENV_FLAG, children
 
 
 def started_by(supervisor: int) -> list[tuple[int, str]]:
@@ -52,7 +52,7 @@ def newsdesk_run(tmp_path: Path, feed_url: str, env: dict[str, str]) -> subproce
     args = ["run", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb")]
     args += ["--seeds", str(SEEDS), "--allow-host", "127.0.0.1"]
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

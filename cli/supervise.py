@@ -100,7 +100,7 @@ def supervised(argv: Sequence[str]) -> int | None:
         return None
     me = os.getpid()
     child = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         env={**os.environ, ENV_FLAG: str(me)},
         preexec_fn=lambda: _die_with_supervisor(me),
     )

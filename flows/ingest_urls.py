@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 
-from flows.nightly import engine_logs, finish_run, select_new, store_entries
+from flows.batches import store_entries
+from flows.tasks import as_is, engine_logs, finish_run, select_new
 from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
 from ingest.models import RunSummary
 from ingest.settings import Settings
@@ -90,7 +90,7 @@ def _ingest(
         backfill_index(con)
         seeds = pending_seeds(con, settings.seeds_dir)
         entries = entries_for(list(urls), source)
-        fresh, _updated = select_new(con, quote(entries))
+        fresh, _updated = select_new(con, as_is(entries))
         summary.entries_seen, summary.new_entries = len(entries), len(fresh)
         logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
         store_entries(con, settings, fresh, run_id, tally, seeds, session)
