@@ -192,10 +192,10 @@ def process_batch(
         {a.article_id: a for a in articles},
         rules.policy,
     )
-    if replace:
-        stored = store.replace_articles(con, articles, mentions, raised, index, rules.channels)
-    else:
-        stored = store.store_batch(con, articles, mentions, raised, kept, index, rules.channels)
+    # Re-extraction archives nothing: the pages it reads are the archive.
+    stored = store.store_batch(
+        con, articles, mentions, raised, kept, index, rules.channels, replace=replace
+    )
     store.log_fetches(con, log_rows)
     return BatchResult(
         stored,
@@ -281,6 +281,7 @@ def revise(
     for (entry, _page), result in zip(pairs, extract_many([p for _, p in pairs]), strict=True):
         if not isinstance(result, str):
             articles.append(build_article(entry, result, now, run_id))
-    originals = [a for a in articles if store.is_original(con, a.article_id)]
+    kept = store.originals_among(con, [a.article_id for a in articles])
+    originals = [a for a in articles if a.article_id in kept]
     prints = {a.article_id: fingerprint(a.text).band_keys for a in originals}
     return store.store_revisions(con, articles, tag_countries(originals), list(prints.items()), now)

@@ -231,7 +231,7 @@ def test_a_re_extracted_text_is_indexed_again_even_with_the_same_hash(tmp_path: 
     assert update_fts_index(con) is None
     after = before.model_copy(update={"text": "The Strasse to the finance ministry closed."})
     assert after.text != before.text
-    store.replace_articles(con, [after], [], [])
+    store.store_batch(con, [after], [], [], replace=True)
     assert update_fts_index(con) is None
     assert set(_scores(con, "fts_main_search_docs", "strasse finance")) == {"s001"}
     con.close()

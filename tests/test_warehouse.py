@@ -309,3 +309,39 @@ def test_a_queued_entry_is_carried_a_bounded_number_of_times_then_given_up(db) -
             "given up: 3 runs that carried this entry did not finish",
         )
     ]
+
+
+def test_revisions_of_a_batch_keep_old_texts_and_move_only_dates_of_unchanged_ones(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    """The batch's revisions in a few statements: a changed text becomes revision 1 and the
+    article shows the new one with new mentions; an unchanged text only moves its entry date;
+    an id that is not stored is left alone."""
+    mention = CountryMention(
+        article_id="a1",
+        country_code="KE",
+        country_name="Kenya",
+        mentions=1,
+        first_offset=0,
+        snippet="Kenya",
+    )
+    store.store_batch(db, [article(1), article(2)], [mention], [])
+    later = NOW + HOUR
+    changed = article(1, text="new text 1").model_copy(
+        update={"content_hash": "h1b", "entry_updated_at": later, "fetched_at": later}
+    )
+    same = article(2).model_copy(update={"entry_updated_at": later})
+    unknown = article(9)
+    new_mention = mention.model_copy(update={"country_code": "TZ", "country_name": "Tanzania"})
+    assert store.store_revisions(db, [changed, same, unknown], [new_mention], [], later) == 1
+    rows = db.execute(
+        "SELECT article_id, text, revision, entry_updated_at FROM articles ORDER BY 1"
+    ).fetchall()
+    assert rows == [("a1", "new text 1", 2, later), ("a2", "text 2", 1, later)]
+    assert db.execute(
+        "SELECT article_id, revision, text, replaced_at FROM revisions"
+    ).fetchall() == [("a1", 1, "text 1", later)]
+    assert db.execute("SELECT article_id, country_code FROM country_mentions").fetchall() == [
+        ("a1", "TZ")
+    ]
+    assert store.originals_among(db, ["a1", "a2", "a9"]) == {"a1", "a2"}

@@ -11,13 +11,13 @@ Terms and filters are always bound as query parameters.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from warehouse.db import transaction
 from warehouse.store import as_list
 
 SEARCH_TABLE = "search_docs"
@@ -100,8 +100,8 @@ _WINDOW = (
 
 def _remove_stale(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
     """Take out of the index what left the window, became a duplicate or changed text. A
-    re-extracted article is a new row (``replace_articles``): its text may differ in what the
-    content hash ignores (ß and ss, ligatures) and the tokenizer does not."""
+    re-extracted article is a new row (``store_batch(..., replace=True)``): its text may differ
+    in what the content hash ignores (ß and ss, ligatures) and the tokenizer does not."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE fts_gone AS SELECT s.docid FROM"
         f" {SEARCH_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE"
@@ -211,19 +211,13 @@ def update_fts_index(
     try:
         if not _incremental(con):
             _create_index(con)
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             if _remove_stale(con, since) + _add_new(con, since):
                 con.execute(f"DELETE FROM {FTS_SCHEMA}.stats")
                 con.execute(
                     f"INSERT INTO {FTS_SCHEMA}.stats SELECT count(docid), sum(len) / count(len)"
                     f" FROM {FTS_SCHEMA}.docs"
                 )
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            raise
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
     return None
