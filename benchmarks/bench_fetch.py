@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from benchmarks.sites import SiteSpec, serve_hosts_process
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits
+from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 
 PAGES = 500

@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from flows.loopback import Handler, base_url, http_server, running
 
 WORDS = (
     "government",
@@ -136,67 +137,55 @@ class SiteSpec:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra, by path
 
 
-def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: without this, delayed ACKs add ~40 ms.
-        disable_nagle_algorithm = True
+def _feed(spec: SiteSpec, base: str, k: int) -> bytes | None:
+    if k >= spec.feeds:
+        return None
+    items = "".join(
+        f"<item><title>Story {k}-{i}</title><link>{base}/page/{k}/{i}.html</link>"
+        f"<pubDate>Thu, 26 Nov 2026 0{i % 10}:00:00 +0000</pubDate></item>"
+        for i in range(spec.pages_per_feed)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {k}'
+        f"</title>{items}</channel></rss>"
+    ).encode()
 
+
+def _body(spec: SiteSpec, base: str, path: str) -> bytes | None:
+    """The body at ``path``: a page of the spec, a generated feed or a generated article."""
+    if path in spec.pages:
+        page = spec.pages[path]
+        return page.replace(b"{base}", base.encode()) if path.endswith(".xml") else page
+    if path.startswith("/feed/") and path.endswith(".xml"):
+        return _feed(spec, base, int(path[6:-4]))
+    if path.startswith("/page/"):
+        site, page_number = path[6:-5].split("/")
+        return article_html(int(site), int(page_number))
+    return None
+
+
+def _handler(spec: SiteSpec, stats: Stats, base: str) -> type[Handler]:
+    class Site(Handler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             with stats.lock:
                 stats.hits[path] += 1
             if spec.delay:
                 time.sleep(spec.delay)
-            body = self._body(path)
+            body = _body(spec, base, path)
             if body is None:
-                self._send(404, b"")
+                self.send(404)
                 return
             etag = '"' + hashlib.sha1(body).hexdigest()[:12] + '"'
             if self.headers.get("If-None-Match") == etag:
-                self._send(304, b"", {"ETag": etag})
+                self.send(304, headers={"ETag": etag})
                 return
             ctype = "application/rss+xml" if path.endswith(".xml") else "text/html; charset=utf-8"
-            self._send(
+            self.send(
                 200, body, {"ETag": etag, "Content-Type": ctype, **spec.headers.get(path, {})}
             )
 
-        def _body(self, path: str) -> bytes | None:
-            if path in spec.pages:
-                if path.endswith(".xml"):
-                    return spec.pages[path].replace(b"{base}", base.encode())
-                return spec.pages[path]
-            if path.startswith("/feed/") and path.endswith(".xml"):
-                k = int(path[6:-4])
-                if k >= spec.feeds:
-                    return None
-                items = "".join(
-                    f"<item><title>Story {k}-{i}</title><link>{base}/page/{k}/{i}.html</link>"
-                    f"<pubDate>Thu, 26 Nov 2026 0{i % 10}:00:00 +0000</pubDate></item>"
-                    for i in range(spec.pages_per_feed)
-                )
-                return (
-                    f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {k}'
-                    f"</title>{items}</channel></rss>"
-                ).encode()
-            if path.startswith("/page/"):
-                parts = path[6:-5].split("/")
-                return article_html(int(parts[0]), int(parts[1]))
-            return None
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    return Handler
+    return Site
 
 
 @contextmanager
@@ -206,16 +195,10 @@ def serve_hosts(spec: SiteSpec, hosts: int) -> Iterator[tuple[list[str], Stats]]
     with ExitStack() as stack:
         bases = []
         for h in range(1, hosts + 1):
-            ip = f"127.0.0.{h}"
-            server = ThreadingHTTPServer((ip, 0), BaseHTTPRequestHandler)
-            base = f"http://{ip}:{server.server_address[1]}"
-            server.RequestHandlerClass = _handler(spec, stats, base)
-            server.daemon_threads = True
-            server.request_queue_size = 128
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            stack.callback(server.server_close)
-            stack.callback(server.shutdown)
-            bases.append(base)
+            server = http_server(Handler, f"127.0.0.{h}")
+            server.RequestHandlerClass = _handler(spec, stats, base_url(server))
+            stack.enter_context(running(server))
+            bases.append(base_url(server))
         yield bases, stats
 
 

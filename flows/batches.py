@@ -12,8 +12,8 @@ from prefect import get_run_logger
 from flows import progress
 from flows.tasks import as_is, extract_and_store, extract_pages, fetch_pages, store_seeds
 from ingest.extract import analyze_later, extract_later
-from ingest.fetch import FetchSession
 from ingest.models import Article, ExtractedPage, FeedEntry, FetchResult
+from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline.batch import AlertRules
 from pipeline.plan import BatchPlan, chunks

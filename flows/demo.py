@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-# How often the server thread checks for shutdown: socketserver's default of 0.5 s made
-# every server take 0.4 s to stop, at the end of each test and of the demo.
-POLL_S = 0.05
+from flows.loopback import Handler, running
 
 SITE_DIR = Path(__file__).parent / "demo_site"
 # A fixed port keeps the demo's URLs, and so its article ids, the same from run to run.
@@ -29,9 +27,9 @@ _TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset
 _LAST_MODIFIED = formatdate(1764000000, usegmt=True)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server: _SiteServer
-    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.0"  # a feed reader's plain requests, one per connection
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
@@ -46,20 +44,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = body.replace(b"{{base}}", self.server.base_url.encode())
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.end_headers()
+            self.send(304, headers={"ETag": etag})
             return
-        self.send_response(200)
-        self.send_header("Content-Type", _TYPES.get(target.suffix, "application/octet-stream"))
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.send_header("Last-Modified", _LAST_MODIFIED)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+        kind = _TYPES.get(target.suffix, "application/octet-stream")
+        self.send(200, body, {"Content-Type": kind, "ETag": etag, "Last-Modified": _LAST_MODIFIED})
 
 
 class _SiteServer(ThreadingHTTPServer):
@@ -84,14 +72,8 @@ class Site:
 @contextmanager
 def serve_site(root: Path = SITE_DIR, port: int = DEMO_PORT) -> Iterator[Site]:
     """Serve a folder on 127.0.0.1 (``{{base}}`` in .xml files becomes the base URL)."""
-    server = _SiteServer(root, port)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    try:
+    with running(_SiteServer(root, port)) as server:
         yield Site(server.base_url, server.hits)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def write_feed_list(base_url: str, path: Path) -> Path:

@@ -11,8 +11,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.batches import store_entries
 from flows.tasks import as_is, engine_logs, finish_run, select_new
-from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
+from ingest.fetch import FetchLimits
 from ingest.models import RunSummary
+from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
 from ingest.urllist import entries_for, parse_sitemap
 from pipeline.run import Tally, backfill_index, new_run_id, pending_seeds, recorded_run

@@ -29,8 +29,8 @@ from flows.tasks import (
 from ingest.extract import start_forkserver
 from ingest.faults import crash_point
 from ingest.feedlist import load_feed_list
-from ingest.fetch import FetchSession
 from ingest.models import FeedSpec, RunSummary
+from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import feeds
 from pipeline.batch import release

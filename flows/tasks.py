@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 
 from flows import progress
 from ingest.extract import extract_many
-from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync
+from ingest.fetch import FetchLimits
 from ingest.models import (
     ExtractedPage,
     FeedEntry,
@@ -32,6 +32,7 @@ from ingest.models import (
     FetchResult,
     RunSummary,
 )
+from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
 from pipeline import batch, delivery, feeds
 from pipeline.run import Tally, finish, summary_markdown

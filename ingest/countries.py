@@ -10,8 +10,9 @@ check per match.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import ahocorasick
@@ -29,13 +30,8 @@ from ingest.gazetteer import (
     PERSON_NAMES,
     STATE_WORDS,
 )
-from ingest.gazetteer_i18n import (
-    adjectives,
-    extra_names,
-    inflect_name,
-    language_names,
-    people,
-)
+from ingest.gazetteer_i18n import adjectives, extra_names, language_names, people
+from ingest.name_cases import inflect_name
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "pl", "nl", "ru", "uk")
 # Not labelled by the definition: Antarctica, and user-assigned or exceptional codes.
@@ -131,27 +127,35 @@ def _iso_codes() -> list[str]:
     return [c.alpha_2 for c in pycountry.countries if c.alpha_2 not in EXCLUDED_CODES]
 
 
-def _surfaces() -> Iterable[tuple[str, str, str]]:
-    """(surface, code, kind) for every entry of the gazetteer."""
-    codes = set(_iso_codes())
-    # Hand-kept alternates come first: where a name is shared ("Congo"), they decide.
+Surface = tuple[str, str, str]  # (surface, ISO code or "" for a blocked phrase, kind)
+
+
+def _hand_kept(codes: set[str]) -> Iterator[Surface]:
+    """Hand-kept alternates: they come first, and where a name is shared ("Congo") decide."""
     for code, names in ALTERNATES.items():
         for value in names:
             yield value, code, NAME
             if value.startswith("the "):
                 yield value[4:], code, NAME
+
+
+def _iso_names(codes: set[str]) -> Iterator[Surface]:
+    """ISO 3166 names (pycountry), then each language's names of the territories (CLDR)."""
     for country in pycountry.countries:
-        code = country.alpha_2
-        if code not in codes:
+        if country.alpha_2 not in codes:
             continue
         for attr in ("name", "common_name", "official_name"):
             iso_name = getattr(country, attr, None)
             if iso_name and "," not in iso_name and "(" not in iso_name:
-                yield str(iso_name), code, NAME
+                yield str(iso_name), country.alpha_2, NAME
     for lang in LANGUAGES:
         for code, value in Locale(lang).territories.items():
             if code in codes and "," not in value and "(" not in value and " - " not in value:
                 yield value, code, NAME
+
+
+def _short_forms(codes: set[str]) -> Iterator[Surface]:
+    """Abbreviations, and English demonyms with their plurals."""
     for code, names in ABBREVIATIONS.items():
         for value in names:
             yield value, code, ABBREV
@@ -160,6 +164,10 @@ def _surfaces() -> Iterable[tuple[str, str, str]]:
             yield value, code, DEMONYM
             if not value.endswith(("s", "ese", "ch", "sh", "men")):
                 yield value + "s", code, DEMONYM
+
+
+def _inflected(codes: set[str]) -> Iterator[Surface]:
+    """Names as other languages decline them, and their extra names."""
     for lang in LANGUAGES:
         for code, value in Locale(lang).territories.items():
             if code in codes:
@@ -172,6 +180,11 @@ def _surfaces() -> Iterable[tuple[str, str, str]]:
         if code in codes and " " not in value:
             for suffix in ("krieg", "kriegs", "-Krieg", "-Kriegs"):
                 yield value + suffix, code, NAME
+
+
+def _people_and_blocks(codes: set[str]) -> Iterator[Surface]:
+    """Other languages' words for a country's people and adjectives, then the phrases that
+    name no country ("New Mexico", language names)."""
     for value, code in people():
         yield value, code, DEMONYM
     for value, code, capitalized in adjectives():
@@ -180,6 +193,14 @@ def _surfaces() -> Iterable[tuple[str, str, str]]:
         yield value, "", BLOCK
     for value in language_names():
         yield value, "", BLOCK
+
+
+def _surfaces() -> Iterable[Surface]:
+    """(surface, code, kind) for every entry of the gazetteer, in the order that decides which
+    country a shared surface means (the first one)."""
+    codes = set(_iso_codes())
+    sources = (_hand_kept, _iso_names, _short_forms, _inflected, _people_and_blocks)
+    return itertools.chain.from_iterable(source(codes) for source in sources)
 
 
 class CountryDetector:

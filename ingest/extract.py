@@ -169,7 +169,7 @@ class ExtractionPool(Executor):
     """A process pool for extraction that can kill and replace its workers.
 
     Forkserver, because forking a threaded process can hang, and its workers start warm
-    (``start_forkserver``). ``run_chunks`` waits a bounded time for each chunk: past it, every
+    (``start_forkserver``). ``run_chunks_later`` waits a bounded time for each chunk: past it, every
     worker is killed (SIGKILL, the one signal a process stuck in C code cannot ignore), fresh
     ones are started and the unfinished chunks are submitted again, the stuck chunk page by
     page, so that only the page that hangs is given up."""
@@ -273,16 +273,6 @@ class ExtractionPool(Executor):
             why = "the extraction worker died (out of memory?)"
         self.replace_workers(f"one page given up: {why}")
         return given_up(item, why)
-
-    def run_chunks(
-        self,
-        work: Callable[[Sequence[T]], list[R]],
-        chunks: Sequence[Sequence[T]],
-        given_up: Callable[[T, str], R],
-        kill_after: float = EXTRACT_KILL_AFTER,
-    ) -> list[R]:
-        """``run_chunks_later``, gathered at once."""
-        return self.run_chunks_later(work, chunks, given_up, kill_after)()
 
 
 def extraction_pool(workers: int) -> ExtractionPool:

@@ -82,70 +82,77 @@ def cut_at_cap(content: bytes, max_entries: int) -> tuple[bytes, int] | None:
     return content[: starts[max_entries]] + content[tail:], len(starts)
 
 
+def _parse_capped(content: bytes, headers: dict[str, str], max_entries: int) -> tuple[Any, int]:
+    """feedparser's result and the feed's entry count. A feed far past the cap is parsed cut
+    (``cut_at_cap``) when the cut parses cleanly into exactly the cap's entries; anything else
+    (a tag inside CDATA, an odd layout) is parsed whole, as it would have been without the cut."""
+    cut = cut_at_cap(content, max_entries)
+    if cut is not None:
+        trial = feedparser.parse(cut[0], response_headers=headers)
+        if len(trial.entries) == max_entries and not _bozo_reason(trial):
+            return trial, cut[1]
+    parsed = feedparser.parse(content, response_headers=headers)
+    return parsed, len(parsed.entries)
+
+
+def _entry_link(raw: Any) -> str:
+    """The entry's link: ``link``, else its first alternate ``links`` href."""
+    link = raw.get("link") or ""
+    if link:
+        return str(link)
+    for candidate in raw.get("links", []):
+        if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+            return str(candidate["href"])
+    return ""
+
+
+def _entry(raw: Any, feed_url: str) -> FeedEntry | str:
+    """One entry of the feed, or why it was skipped."""
+    link = _entry_link(raw)
+    if not link:
+        return f"entry {raw.get('id') or raw.get('title') or '?'!r}: no link"
+    absolute = urljoin(feed_url, link.strip())
+    try:
+        canon = canonical_url(absolute)
+    except ValueError as exc:
+        return f"entry link {absolute[:200]!r}: {exc}"
+    title = raw.get("title")
+    return FeedEntry(
+        feed_url=feed_url,
+        entry_id=str(raw.get("id") or absolute),
+        url=absolute,
+        canonical_url=canon,
+        title=" ".join(title.split()) if isinstance(title, str) else None,
+        published_at=_to_utc(dict.get(raw, "published_parsed")),
+        updated_at=_to_utc(dict.get(raw, "updated_parsed")),
+        raw=_jsonable(raw),
+    )
+
+
 def parse_feed(
     content: bytes, feed_url: str, headers: dict[str, str] | None = None, max_entries: int = 500
 ) -> ParsedFeed:
     """Parse feed bytes; a malformed feed keeps its parseable entries and says why it is bozo.
-
-    A feed far past the cap is parsed cut (``cut_at_cap``) when the cut parses cleanly into
-    exactly the cap's entries; anything else (a tag inside CDATA, an odd layout) is parsed
-    whole, as it would have been without the cut.
-    """
-    parsed, total = None, 0
-    cut = cut_at_cap(content, max_entries)
-    if cut is not None:
-        trial = feedparser.parse(cut[0], response_headers=headers or {})
-        if len(trial.entries) == max_entries and not _bozo_reason(trial):
-            parsed, total = trial, cut[1]
-    if parsed is None:
-        parsed = feedparser.parse(content, response_headers=headers or {})
-        total = len(parsed.entries)
-    bozo_reason = _bozo_reason(parsed)
-    entries: list[FeedEntry] = []
+    Entries past ``max_entries``, without a usable link or repeating an earlier one's URL are
+    left out, and all but the repeats are counted as dropped with the reason."""
+    parsed, total = _parse_capped(content, headers or {}, max_entries)
+    entries: dict[str, FeedEntry] = {}
     skipped: list[str] = []
-    seen: set[str] = set()
     for raw in parsed.entries[:max_entries]:
-        link = raw.get("link") or ""
-        if not link:
-            for candidate in raw.get("links", []):
-                if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
-                    link = candidate["href"]
-                    break
-        if not link:
-            skipped.append(f"entry {raw.get('id') or raw.get('title') or '?'!r}: no link")
-            continue
-        absolute = urljoin(feed_url, link.strip())
-        try:
-            canon = canonical_url(absolute)
-        except ValueError as exc:
-            skipped.append(f"entry link {absolute[:200]!r}: {exc}")
-            continue
-        if canon in seen:
-            continue
-        seen.add(canon)
-        title = raw.get("title")
-        entries.append(
-            FeedEntry(
-                feed_url=feed_url,
-                entry_id=str(raw.get("id") or absolute),
-                url=absolute,
-                canonical_url=canon,
-                title=" ".join(title.split()) if isinstance(title, str) else None,
-                published_at=_to_utc(dict.get(raw, "published_parsed")),
-                updated_at=_to_utc(dict.get(raw, "updated_parsed")),
-                raw=_jsonable(raw),
-            )
-        )
+        entry = _entry(raw, feed_url)
+        if isinstance(entry, str):
+            skipped.append(entry)
+        else:
+            entries.setdefault(entry.canonical_url, entry)
     dropped = len(skipped)
     if total > max_entries:
         skipped.append(f"{total - max_entries} entries past the {max_entries} cap")
         dropped += total - max_entries
-    feed_title = parsed.feed.get("title") if parsed.get("feed") else None
     return ParsedFeed(
         feed_url=feed_url,
-        title=feed_title,
-        entries=tuple(entries),
-        bozo_reason=bozo_reason,
+        title=parsed.feed.get("title") if parsed.get("feed") else None,
+        entries=tuple(entries.values()),
+        bozo_reason=_bozo_reason(parsed),
         skipped=tuple(skipped),
         dropped=dropped,
         version=str(parsed.get("version") or ""),

@@ -349,41 +349,6 @@ def people() -> Iterator[tuple[str, str]]:
                 yield form, code
 
 
-def inflect_name(name: str, lang: str) -> list[str]:
-    """Case forms of a country name that the language derives regularly."""
-    if " " in name or "-" in name:
-        return []
-    if lang == "de":
-        if name.endswith(("s", "z", "x", "ß")):
-            return []
-        return [name + "s"] if not name.endswith(("ei", "e")) else []
-    if lang == "pl":
-        if name.endswith("ia"):
-            return [name[:-1] + "i", name[:-1] + "ę", name[:-1] + "ą", name[:-2] + "ii"]
-        if name.endswith("ja"):
-            return [name[:-1] + "i", name[:-1] + "ę", name[:-1] + "ą"]
-        if name.endswith("a"):
-            stem = name[:-1]
-            soft = stem.endswith(("k", "g"))
-            return [stem + ("i" if soft else "y"), stem + "ę", stem + "ą", stem + "ie"]
-        if name.endswith("y"):
-            return []
-        return [name + "u", name + "em", name + "a", name + "ie"]
-    if lang in ("ru", "uk"):
-        if name.endswith(("ия", "ія")):
-            stem = name[:-1]
-            return [stem + "и", stem + "ю", stem + "ей", stem + "ї", stem + "ю", stem + "єю"]
-        if name.endswith("а"):
-            stem = name[:-1]
-            return [stem + e for e in ("ы", "е", "у", "ой", "и", "і", "ою")]
-        if name.endswith("й"):
-            stem = name[:-1]
-            return [stem + e for e in ("я", "ю", "ем", "е", "ї", "єм")]
-        if name[-1:].isalpha() and name[-1] not in "аеёиоуыэюяіїє":
-            return [name + e for e in ("а", "у", "ом", "е", "і")]
-    return []
-
-
 _MORE_NAMES = (
     ("KP", "Nord-Korea Nordkoreas"),
     ("KR", "Süd-Korea Südkoreas"),

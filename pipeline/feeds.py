@@ -14,9 +14,10 @@ import duckdb
 
 from ingest.faults import crash_point
 from ingest.feeds import read_feed
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits
 from ingest.health import apply_outcome, plan_fetch
 from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
+from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 from pipeline.batch import fetch_log_row, release
 from warehouse import store

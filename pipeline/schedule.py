@@ -64,38 +64,63 @@ def store_in_batches(
     before_storing: Callable[[], None] = lambda: None,
 ) -> None:
     """Fetch, extract, dedupe, tag and store ``entries`` batch by batch, counted in ``tally``.
-    ``before_storing`` runs once the first batch is being fetched, before anything is stored."""
-    entry_for = {e.url: e for e in entries}
-    index = _Indexer(stages.index)
-    upcoming = stages.fetch(plan.take()) if plan else None
-    before_storing()
+    ``before_storing`` runs once the first batch is being fetched, before anything is stored.
 
-    def arrived() -> Iterator[list[FetchResult]]:
+    Three batches are in flight: one being fetched, the one before it being extracted, the one
+    before that being stored."""
+    batches = _Batches(entries, plan, stages, tally)
+    before_storing()
+    pending = None
+    for pages in batches.arrived():
+        started = time.monotonic()
+        ready = stages.extract([p for p in pages if p.ok])
+        if pending is not None:
+            batches.store(*pending, last_but_one=batches.upcoming is None)
+        pending = (pages, ready, started)
+    if pending is not None:
+        batches.store(*pending)
+    stages.store_seeds()
+
+
+class _Batches:
+    """The batches of one ``store_in_batches``: the next one's fetch starts as soon as the
+    current one's pages are in."""
+
+    def __init__(
+        self, entries: Sequence[FeedEntry], plan: BatchPlan, stages: Stages, tally: Tally
+    ) -> None:
+        self.entry_for = {e.url: e for e in entries}
+        self.plan, self.stages, self.tally = plan, stages, tally
+        self.index = _Indexer(stages.index)
+        self.upcoming = stages.fetch(plan.take()) if plan else None
+
+    def arrived(self) -> Iterator[list[FetchResult]]:
         """Each batch's pages as they arrive, then the slow pages still out, a batch at a
         time."""
-        nonlocal upcoming
-        while upcoming is not None:
-            pages = upcoming()
+        plan, stages = self.plan, self.stages
+        while self.upcoming is not None:
+            pages = self.upcoming()
             crash_point("pages-fetched")
             plan.fetched(pages)
-            plan.put_back([entry_for[u] for u in stages.unfetched()])
-            upcoming = stages.fetch(plan.take()) if plan else None
+            plan.put_back([self.entry_for[u] for u in stages.unfetched()])
+            self.upcoming = stages.fetch(plan.take()) if plan else None
             yield pages
         while late := stages.late(BATCH_SIZE):
             yield late
 
     def store(
+        self,
         pages: list[FetchResult],
         ready: Callable[[], Extracted],
         started: float,
         last_but_one: bool = False,
     ) -> None:
-        stages.store_seeds()
-        batch = [entry_for[p.url] for p in pages]
-        result = stages.store(batch, pages, ready())
-        index.stored(result.stored, last_but_one)
-        tally.add(result, sum(p.ok for p in pages))
-        stages.advance(len(batch))
+        self.stages.store_seeds()
+        batch = [self.entry_for[p.url] for p in pages]
+        result = self.stages.store(batch, pages, ready())
+        self.index.stored(result.stored, last_but_one)
+        self.tally.add(result, sum(p.ok for p in pages))
+        self.stages.advance(len(batch))
         log.info(
             "batch: %d pages, %d stored, %d duplicates, %d failed (%.1f s)",
             len(pages),
@@ -106,17 +131,6 @@ def store_in_batches(
         )
         release(pages)
         trim_heap()
-
-    pending = None
-    for pages in arrived():
-        started = time.monotonic()
-        ready = stages.extract([p for p in pages if p.ok])
-        if pending is not None:
-            store(*pending, last_but_one=upcoming is None)
-        pending = (pages, ready, started)
-    if pending is not None:
-        store(*pending)
-    stages.store_seeds()
 
 
 class _Indexer:

@@ -9,13 +9,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# How often the server thread checks for shutdown: socketserver's default of 0.5 s made
-# every server take 0.4 s to stop, at the end of each test and of the demo.
-POLL_S = 0.05
+from flows.loopback import Handler, base_url, http_server, running
 
-Route = Callable[[BaseHTTPRequestHandler], None]
+Route = Callable[[Handler], None]
 
 
 @dataclass
@@ -33,11 +30,7 @@ class Stats:
 def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
     stats = Stats()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: without this, delayed ACKs add ~40 ms.
-        disable_nagle_algorithm = True
-
+    class Routed(Handler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             with stats.lock:
@@ -50,9 +43,7 @@ def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
             try:
                 route = routes.get(path)
                 if route is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.send(404)
                 else:
                     route(self)
             finally:
@@ -61,32 +52,17 @@ def serve(routes: dict[str, Route]) -> Iterator[tuple[str, Stats]]:
 
         do_POST = do_GET
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", stats
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(http_server(Routed)) as server:
+        yield base_url(server), stats
 
 
 def body(
     data: bytes, delay: float = 0.0, status: int = 200, headers: dict[str, str] | None = None
 ) -> Route:
-    def route(h: BaseHTTPRequestHandler) -> None:
+    def route(h: Handler) -> None:
         if delay:
             time.sleep(delay)
-        h.send_response(status)
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        h.send(status, data, headers)
 
     return route
 
@@ -94,7 +70,7 @@ def body(
 def drip(chunks: int, pause: float) -> Route:
     """A slow-loris answer: one byte every ``pause`` seconds."""
 
-    def route(h: BaseHTTPRequestHandler) -> None:
+    def route(h: Handler) -> None:
         h.send_response(200)
         h.send_header("Content-Length", str(chunks))
         h.end_headers()
@@ -150,10 +126,5 @@ def smtp_server() -> Iterator[tuple[int, Mailbox]]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server.server_address[1], box
-    finally:
-        server.shutdown()
-        server.server_close()

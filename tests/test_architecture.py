@@ -73,3 +73,75 @@ def test_no_sql_outside_the_warehouse(package: str) -> None:
         and not node.value.rstrip().endswith(".")  # prose (a docstring) that starts so
     ]
     assert statements == []
+
+
+# The size limits of the layout: a module a newcomer can read whole, a function that fits on a
+# screen. The country-name tables are data, not code.
+PACKAGES = ("cli", "flows", "ingest", "pipeline", "warehouse")
+DATA_MODULES = {"ingest/gazetteer.py"}
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+LIMITS = {"flows/nightly.py": 300}
+REPEAT_LINES = 6
+
+
+def sources() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def test_no_module_is_longer_than_its_limit() -> None:
+    long = {
+        name: lines
+        for path in sources()
+        if (name := str(path.relative_to(ROOT))) not in DATA_MODULES
+        and (lines := len(path.read_text(encoding="utf-8").splitlines()))
+        > LIMITS.get(name, MAX_MODULE_LINES)
+    }
+    assert long == {}
+
+
+def test_no_function_is_longer_than_a_screen() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length} lines)"
+        for path in sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := (node.end_lineno or node.lineno) - node.lineno + 1) > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+def repeated_blocks(files: dict[str, str], size: int = REPEAT_LINES) -> list[str]:
+    """Places where ``size`` consecutive lines of code (blank lines, comments and lines of
+    brackets alone left out) stand again, the same to the letter once indentation is ignored."""
+    first: dict[tuple[str, ...], str] = {}
+    found = []
+    for name, text in files.items():
+        lines = [
+            (number, line.strip())
+            for number, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.strip().startswith("#") and re.search(r"\w", line)
+        ]
+        for i in range(len(lines) - size + 1):
+            window = tuple(line for _, line in lines[i : i + size])
+            place = f"{name}:{lines[i][0]}"
+            if window in first:
+                found.append(f"{place} repeats {first[window]}")
+            else:
+                first[window] = place
+    return found
+
+
+def test_the_repeat_check_finds_a_copied_block() -> None:
+    block = "".join(f"x{i} = compute({i})\n" for i in range(REPEAT_LINES))
+    found = repeated_blocks({"a.py": block, "b.py": "y = 1\n" + block, "c.py": block[:-20]})
+    assert found == ["b.py:2 repeats a.py:1"]
+
+
+def test_no_block_of_code_stands_twice() -> None:
+    files = {
+        str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
+        for path in sources()
+        if str(path.relative_to(ROOT)) not in DATA_MODULES
+    }
+    assert repeated_blocks(files) == []

@@ -74,10 +74,10 @@ def test_the_readme_layout_names_every_module() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
     unnamed = [
-        f"{path.parent.name}/{path.name}"
+        str(path.relative_to(ROOT))
         for folder in PACKAGES
-        for path in sorted((ROOT / folder).glob("*.py"))
-        if not path.stem.startswith("__") and f"`{path.stem}" not in layout
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if not path.stem.startswith("__") and not re.search(rf"\b{path.stem}\b", layout)
     ]
     assert unnamed == []
 

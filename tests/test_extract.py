@@ -227,8 +227,8 @@ def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up(
         hung = [r.split(" by ")[0] for r in gather()]
         survivors = [pid for pid in first_workers if os.path.exists(f"/proc/{pid}")]
         replaced_by_hang = pool.replaced
-        died = pool.run_chunks(stall.work, [["die", "e"], ["f"]], given_up, kill_after=30)
-        after = pool.run_chunks(stall.work, [["g", "h"]], given_up)
+        died = pool.run_chunks_later(stall.work, [["die", "e"], ["f"]], given_up, kill_after=30)()
+        after = pool.run_chunks_later(stall.work, [["g", "h"]], given_up)()
     finally:
         pool.shutdown()
     assert hung == ["A", "stuck: extraction did not finish in 0.5 s (worker killed)", "B", "C"]

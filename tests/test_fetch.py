@@ -10,7 +10,9 @@ from loopback import body, drip, serve
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from ingest.fetch import FetchLimits, FetchSession, fetch_all_sync, retry_delay
+from ingest.fetch import FetchLimits
+from ingest.politeness import retry_delay
+from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
 
 

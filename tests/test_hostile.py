@@ -10,10 +10,11 @@ from pytest_httpserver import HTTPServer
 from ingest.errors import SeedError
 from ingest.extract import extract_page
 from ingest.feeds import parse_feed, read_feed
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits
 from ingest.models import FetchResult
 from ingest.normalize import normalize_text
 from ingest.seeds import parse_seed
+from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 from ingest.urls import canonical_url
 

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from loopback import body, serve
 
 from benchmarks.sites import zeros_gzip, zeros_zstd
+from ingest.bodies import DECODE_STEP, BodyTooLarge, Decoder
 from ingest.feeds import parse_feed
-from ingest.fetch import DECODE_STEP, BodyTooLarge, FetchLimits, _Decoder, fetch_all_sync
+from ingest.fetch import FetchLimits
+from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 
 UNFETCHABLE_LOCATIONS = [
@@ -126,15 +128,16 @@ def test_an_encoding_not_asked_for_is_refused_and_a_bomb_stops_at_the_cap(
 
 def test_decoding_advances_a_bounded_step_at_a_time() -> None:
     bomb = zeros_gzip(32)
-    sizes = [len(p) for p in _Decoder("gzip").decode(bomb, 64 << 20)]
+    sizes = [len(p) for p in Decoder("gzip").decode(bomb, 64 << 20)]
     assert sum(sizes) == 32 << 20 and max(sizes) <= DECODE_STEP
     with pytest.raises(BodyTooLarge, match="decoded body"):
-        _Decoder("gzip").decode(bomb, 8 << 20)
+        Decoder("gzip").decode(bomb, 8 << 20)
 
 
 BOMB_CLIENT = """
 import sys
-from ingest.fetch import FetchLimits, fetch_all_sync
+from ingest.fetch import FetchLimits
+from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 settings = Settings(allow_hosts=["127.0.0.1"])
 results = fetch_all_sync(settings, sys.argv[1:], FetchLimits.for_feeds(settings))

@@ -45,7 +45,8 @@ def test_each_result_is_reported_as_it_arrives(settings) -> None:
     whole batch at the end."""
     from loopback import body, serve
 
-    from ingest.fetch import FetchLimits, fetch_all_sync
+    from ingest.fetch import FetchLimits
+    from ingest.session import fetch_all_sync
 
     arrived: list[str] = []
     routes = {"/slow.xml": body(b"<rss/>", delay=0.5), "/fast.xml": body(b"<rss/>")}

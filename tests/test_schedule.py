@@ -10,8 +10,9 @@ from conftest import SEEDS, generated_site
 
 from flows.demo import serve_site
 from ingest.extract import extract_many
-from ingest.fetch import FetchLimits, FetchSession
+from ingest.fetch import FetchLimits
 from ingest.models import ExtractedPage, FeedEntry, FetchResult, RunSummary
+from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import batch
 from pipeline.batch import AlertRules, BatchResult

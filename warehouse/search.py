@@ -126,27 +126,16 @@ def _remove_stale(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int
     return gone
 
 
-def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
-    """Tokenize, stem and count the window's originals not indexed yet, as ``create_fts_index``
-    does for a whole table. Their texts are read by id and no earlier than the earliest of them
-    was fetched: articles are appended in fetch order, so DuckDB skips the row groups before
-    (a join on ids alone read every text in the warehouse)."""
-    rows = con.execute(
-        f"SELECT a.article_id, a.fetched_at FROM articles a WHERE {_WINDOW} AND NOT EXISTS"
-        f" (SELECT 1 FROM {SEARCH_TABLE} s WHERE s.article_id = a.article_id)",
-        [since, since],
-    ).fetchall()
-    if not rows:
-        return 0
-    ids = [r[0] for r in rows]
+def _indexing(ids: list[str], earliest: datetime) -> list[tuple[str, list[Any]]]:
+    """The statements that index these originals, with their parameters."""
     fts = FTS_SCHEMA
-    for statement, params in (
+    return [
         (
             "CREATE OR REPLACE TEMP TABLE fts_add AS SELECT (SELECT coalesce(max(docid), -1)"
             f" FROM {fts}.docs) + row_number() OVER (ORDER BY article_id) AS docid, article_id,"
             " title, text, content_hash, fetched_at, rowid AS article_row FROM articles"
             " WHERE article_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND fetched_at >= ?",
-            [as_list(ids), min(r[1] for r in rows)],
+            [as_list(ids), earliest],
         ),
         (
             "CREATE OR REPLACE TEMP TABLE fts_terms AS WITH tokenized AS ("
@@ -188,7 +177,23 @@ def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
         ),
         ("DROP TABLE fts_terms", []),
         ("DROP TABLE fts_add", []),
-    ):
+    ]
+
+
+def _add_new(con: duckdb.DuckDBPyConnection, since: datetime | None) -> int:
+    """Tokenize, stem and count the window's originals not indexed yet, as ``create_fts_index``
+    does for a whole table. Their texts are read by id and no earlier than the earliest of them
+    was fetched: articles are appended in fetch order, so DuckDB skips the row groups before
+    (a join on ids alone read every text in the warehouse)."""
+    rows = con.execute(
+        f"SELECT a.article_id, a.fetched_at FROM articles a WHERE {_WINDOW} AND NOT EXISTS"
+        f" (SELECT 1 FROM {SEARCH_TABLE} s WHERE s.article_id = a.article_id)",
+        [since, since],
+    ).fetchall()
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    for statement, params in _indexing(ids, min(r[1] for r in rows)):
         con.execute(statement, params)
     return len(ids)
 

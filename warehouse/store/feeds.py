@@ -51,6 +51,35 @@ def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str
     return {s.feed_url: s for s in models(FeedState, FEED_STATE_FIELDS, rows)}
 
 
+def _record_run_feeds(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
+    run_id: str,
+) -> None:
+    """The run's record of each feed: what came of it and how many entries were new."""
+    bulk_insert(
+        con,
+        "run_feeds",
+        RUN_FEED_COLUMNS,
+        [
+            [
+                run_id,
+                o.feed_url,
+                o.name,
+                o.status,
+                o.http_status,
+                o.error,
+                o.entries_seen,
+                new,
+                o.elapsed_ms,
+                o.entries_dropped,
+            ]
+            for o, _state, new in outcomes
+        ],
+        RUN_FEED_TYPES,
+    )
+
+
 def record_feed_outcomes(
     con: duckdb.DuckDBPyConnection,
     outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
@@ -60,27 +89,7 @@ def record_feed_outcomes(
     """Write each feed's outcome and resulting health state (with its count of new entries),
     and, with ``run_id``, the run's per-feed record."""
     if run_id:
-        bulk_insert(
-            con,
-            "run_feeds",
-            RUN_FEED_COLUMNS,
-            [
-                [
-                    run_id,
-                    o.feed_url,
-                    o.name,
-                    o.status,
-                    o.http_status,
-                    o.error,
-                    o.entries_seen,
-                    new,
-                    o.elapsed_ms,
-                    o.entries_dropped,
-                ]
-                for o, _state, new in outcomes
-            ],
-            RUN_FEED_TYPES,
-        )
+        _record_run_feeds(con, outcomes, run_id)
     rows = [
         [
             o.feed_url,
