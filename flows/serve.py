@@ -87,10 +87,13 @@ def local_server(timeout: float = 180.0) -> Iterator[str]:
 def serve(path: Path = PREFECT_YAML, check: bool = False) -> int:
     """Serve the nightly deployment (``check``: register it, print its schedule, stop)."""
     spec = deployment_spec(path)
-    if os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
         return _serve(spec, check)
-    with local_server() as url:
-        os.environ["PREFECT_API_URL"] = url
+    # The server's URL for this process's client and the flow runs it starts (Prefect's
+    # runner passes the current settings to them), the environment left as it was.
+    with local_server() as url, temporary_settings(updates={PREFECT_API_URL: url}):
         print(f"newsdesk: started a local Prefect server at {url.removesuffix('/api')}", flush=True)
         return _serve(spec, check)
 

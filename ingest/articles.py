@@ -57,29 +57,23 @@ def tag_countries(
         if article.duplicate_of is not None:
             continue
         if known is not None and article.article_id in known:
-            for code, name, count, offset, snippet in known[article.article_id]:
-                mentions.append(
-                    CountryMention(
-                        article_id=article.article_id,
-                        country_code=code,
-                        country_name=name,
-                        mentions=count,
-                        first_offset=offset,
-                        snippet=snippet,
-                    )
-                )
-            continue
-        for c in detect_countries(article.text):
-            mentions.append(
-                CountryMention(
-                    article_id=article.article_id,
-                    country_code=c.code,
-                    country_name=c.name,
-                    mentions=c.mentions,
-                    first_offset=c.first_offset,
-                    snippet=c.snippet,
-                )
+            found = known[article.article_id]
+        else:
+            found = [
+                (c.code, c.name, c.mentions, c.first_offset, c.snippet)
+                for c in detect_countries(article.text)
+            ]
+        mentions += [
+            CountryMention(
+                article_id=article.article_id,
+                country_code=code,
+                country_name=name,
+                mentions=count,
+                first_offset=offset,
+                snippet=snippet,
             )
+            for code, name, count, offset, snippet in found
+        ]
     return mentions
 
 

@@ -1,15 +1,24 @@
-"""The pipeline's error tree.
+"""The pipeline's error tree, all of it in one drawing.
 
-    NewsdeskError
+    NewsdeskError              every error newsdesk raises on purpose (exit code 2 unless said)
     ├── ConfigError            bad settings, feeds file or seeds: the run cannot start
     │   ├── FeedListError      an entry of the feed list is invalid (names entry and field)
     │   ├── SeedError          a seed file is malformed (names the file and the problem)
     │   └── AlertURLError      an alert channel URL Apprise cannot use (names its scheme/host)
-    └── WarehouseError         the DuckDB file cannot be opened or migrated
+    ├── WarehouseError         the DuckDB file cannot be opened or migrated
+    └── RunLocked              another run holds the warehouse (warehouse/lock.py; exit 3)
+    CliError                   a command's bad argument, with its exit code (cli/errors.py)
 
-Per-item failures (a dead feed, a 404 page, a page with no text) are *not* exceptions: they are
-recorded as status values on the item (``FetchResult.error``, ``FeedOutcome.status``) so one bad
-input never stops a run and its reason is never lost.
+The classes live here, below every package that raises them (``warehouse/`` raises
+WarehouseError, ``cli/`` reports them all), except the two defined beside the one thing that
+raises them. ``cli/errors.py`` maps each to its exit code.
+
+Per-item failures (a dead feed, a 404 page, a page with no text) are *not* exceptions out of
+their stage: they are recorded as status values on the item (``FetchResult.error``,
+``FeedOutcome.status``) so one bad input never stops a run and its reason is never lost. Two
+exceptions are raised and caught inside the fetch stage to get there: ``UnsafeURLError``
+(ingest/urls.py; a URL or redirect the address guard refuses, recorded as "refused: …") and
+``BodyTooLarge`` (ingest/bodies.py; recorded as "too large: …").
 """
 
 from __future__ import annotations

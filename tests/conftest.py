@@ -28,6 +28,7 @@ import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
 from flows.demo import SITE_DIR, Site, serve_site  # noqa: E402
+from ingest.models import Article  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from warehouse.db import connect  # noqa: E402
 
@@ -35,6 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
+
+
+def make_article(article_id: str, text: str, fetched_at: Any, **fields: Any) -> Article:
+    """The tests' one article factory: a feed article at ``https://x/<id>`` whose content
+    hash is ``h<id>``, unless ``fields`` say otherwise."""
+    url = f"https://x/{article_id}"
+    values = {"source": "feed", "url": url, "canonical_url": url, "content_hash": f"h{article_id}"}
+    return Article(article_id=article_id, text=text, fetched_at=fetched_at, **{**values, **fields})
 
 
 def run_command(feeds: Path, db: Path) -> list[str]:
@@ -367,10 +376,12 @@ class Background:
 
 
 BACKGROUND: dict[str, Background] = {}
-BACKGROUND_TESTS = {
-    "test_demo_command_in_ephemeral_mode_has_clean_logs": "demo",
-    "test_serve_check_starts_a_local_server_registers_and_stops": "serve",
-}
+
+
+def _background(item: Any) -> str | None:
+    """The background command a test checks (its ``background`` marker), if any."""
+    marker = item.get_closest_marker("background")
+    return str(marker.args[0]) if marker else None
 
 
 def _free_port() -> int:
@@ -389,7 +400,7 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     """Tests that need the Prefect server run last, while it starts; the background commands
     are checked at the very end."""
     needs_server = [i for i in items if _needs_server(i)]
-    checked_late = [i for i in items if i.name in BACKGROUND_TESTS]
+    checked_late = [i for i in items if _background(i)]
     first = [i for i in items if i not in needs_server and i not in checked_late]
     items[:] = first + [i for i in needs_server if i not in checked_late] + checked_late
 
@@ -398,7 +409,7 @@ def start_background(items: list[Any]) -> None:
     """The background commands of the selected tests."""
     import sys
 
-    wanted = {BACKGROUND_TESTS[i.name] for i in items if i.name in BACKGROUND_TESTS}
+    wanted = {_background(i) for i in items} - {None}
     base = Path(tempfile.mkdtemp(prefix="newsdesk-bg-"))
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSDESK_"))}
     if "demo" in wanted:
@@ -435,16 +446,6 @@ def start_background(items: list[Any]) -> None:
         )
 
 
-# Tests that create an extraction pool: its forkserver loads trafilatura and dateparser once.
-POOL_TESTS = {
-    "test_pool_gives_same_results_in_order",
-    "test_pool_workers_start_warm",
-    "test_a_pool_worker_gives_a_page_up_and_goes_on",
-    "test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up",
-    "test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones",
-}
-
-
 def pytest_collection_finish(session) -> None:
     """Start the Prefect server once the selection is final (after ``-m``/``-k``), if a
     selected test needs it, then the background commands; likewise the extraction
@@ -452,7 +453,9 @@ def pytest_collection_finish(session) -> None:
     if any(_needs_server(i) for i in session.items):
         EARLY.setdefault("server", EarlyServer())
     start_background(session.items)
-    if any(i.name in POOL_TESTS for i in session.items):
+    # Tests that create an extraction pool (marked ``pool``): its forkserver loads trafilatura
+    # and dateparser once.
+    if any(i.get_closest_marker("pool") for i in session.items):
         from ingest.extract import start_forkserver
 
         start_forkserver(2)

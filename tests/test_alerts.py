@@ -5,12 +5,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, make_article
 from pytest_httpserver import HTTPServer
 
 from flows.demo import Site, write_feed_list
 from ingest.alerts import AlertPolicy, new_country_alerts
-from ingest.models import Article, CountryMention
+from ingest.models import CountryMention
 from warehouse import store
 
 NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)
@@ -29,16 +29,7 @@ def mention(code: str, article: str, mentions: int = 1, offset: int = 500) -> Co
 
 
 def article(i: str, title: str = "Harbour news", text: str = "First paragraph.\n" + "x" * 900):
-    return Article(
-        article_id=i,
-        source="feed",
-        url=f"https://x/{i}",
-        canonical_url=f"https://x/{i}",
-        fetched_at=NOW,
-        title=title,
-        text=text,
-        content_hash=i,
-    )
+    return make_article(i, text, NOW, title=title, content_hash=i)
 
 
 def test_policy_min_mentions_unless_prominent() -> None:

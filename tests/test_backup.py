@@ -4,11 +4,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_nightly, update_iceland_story, warehouse_state
+from conftest import make_article, run_nightly, update_iceland_story, warehouse_state
 
 from cli.main import main
 from flows.demo import SITE_DIR, serve_site, write_feed_list
-from ingest.models import Alert, Article, CountryMention
+from ingest.models import Alert, CountryMention
 from warehouse import store
 from warehouse.db import connect, schema_version
 
@@ -18,16 +18,7 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 def populate(db: Path) -> None:
     con = connect(db)
     arts = [
-        Article(
-            article_id=f"a{i}",
-            source="feed",
-            url=f"https://x/{i}",
-            canonical_url=f"https://x/{i}",
-            fetched_at=NOW,
-            text=f"Text {i} of Kenya.",
-            content_hash=f"h{i}",
-            raw_entry={"id": i},
-        )
+        make_article(f"a{i}", f"Text {i} of Kenya.", NOW, content_hash=f"h{i}", raw_entry={"id": i})
         for i in range(5)
     ]
     store.store_batch(

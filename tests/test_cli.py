@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, make_article
 
 from cli.commands import COMMANDS
 from cli.main import main, parser
@@ -167,6 +167,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.background("demo")
 def test_demo_command_in_ephemeral_mode_has_clean_logs() -> None:
     """The README's first command, as a user runs it: its own process and Prefect home
     (started at collection by conftest so that it overlaps the rest of the suite)."""
@@ -285,21 +286,15 @@ def test_export_parquet_reads_back_with_same_counts(tmp_path: Path, capsys) -> N
 
     import duckdb
 
-    from ingest.models import Alert, Article, CountryMention
+    from ingest.models import Alert, CountryMention
     from warehouse import store
     from warehouse.db import connect
 
     db = tmp_path / "w.duckdb"
     con = connect(db)
     arts = [
-        Article(
-            article_id=f"a{i}",
-            source="feed",
-            url=f"https://x/{i}",
-            canonical_url=f"https://x/{i}",
-            fetched_at=datetime(2026, 11, 20 + i, 3, tzinfo=UTC),
-            text=f"text {i}",
-            content_hash=f"h{i}",
+        make_article(
+            f"a{i}", f"text {i}", datetime(2026, 11, 20 + i, 3, tzinfo=UTC), content_hash=f"h{i}"
         )
         for i in range(3)
     ]

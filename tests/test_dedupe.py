@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import duckdb
+from conftest import make_article
 
 from ingest.dedupe import (
     compare,
@@ -33,15 +34,7 @@ def text(*paras: str) -> str:
 
 
 def art(i: str, body: str) -> Article:
-    return Article(
-        article_id=i,
-        source="feed",
-        url=f"https://x/{i}",
-        canonical_url=f"https://x/{i}",
-        fetched_at=NOW,
-        text=body,
-        content_hash=f"h-{i}",
-    )
+    return make_article(i, body, NOW, content_hash=f"h-{i}")
 
 
 def test_tokens_fold_case_quotes_and_punctuation() -> None:

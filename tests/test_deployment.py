@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -52,6 +53,7 @@ def test_schedule_runs_nightly_at_two_utc() -> None:
     ]
 
 
+@pytest.mark.background("serve")
 def test_serve_check_starts_a_local_server_registers_and_stops() -> None:
     """`newsdesk serve --check`: a real `prefect server start` child, the deployment
     registered with its schedule, and the server gone afterwards (started at collection by

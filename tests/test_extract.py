@@ -97,6 +97,7 @@ def test_garbage_bytes_never_raise() -> None:
     assert isinstance(extract_page(garbage), str)
 
 
+@pytest.mark.pool
 def test_pool_gives_same_results_in_order() -> None:
     pages = [page(p) for p in sorted(SITE_DIR.rglob("*.html"))]
     serial = extract_many(pages)
@@ -123,6 +124,7 @@ def _worker_state() -> tuple[bool, int, bool, int, bool]:
     )
 
 
+@pytest.mark.pool
 def test_pool_workers_start_warm() -> None:
     """Workers fork from a forkserver that loaded the extraction code, the language model, the
     country automaton and dateparser's locale tables once: no worker pays that start-up."""
@@ -161,6 +163,7 @@ def test_an_extraction_that_runs_out_of_time_is_the_page_s_failure() -> None:
     assert not isinstance(clean, str) and clean.analysis is not None
 
 
+@pytest.mark.pool
 def test_a_pool_worker_gives_a_page_up_and_goes_on() -> None:
     from ingest.extract import analyze_pages
 
@@ -207,6 +210,7 @@ def test_the_time_limit_counts_cpu_time_not_a_busy_machine_s_wall_time() -> None
     assert outcome == {"waits": "finished", "computes": "stopped"}
 
 
+@pytest.mark.pool
 def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, run_command, run_nightly
+from conftest import ROOT, make_article, run_command, run_nightly
 
 from flows.demo import Site, write_feed_list
 from ingest.errors import write_failure
@@ -68,15 +68,7 @@ def file_size_limit(limit: int) -> Iterator[None]:
 
 def article(i: int) -> Article:
     text = f"Story {i}. " + "The harbour board met again to discuss the long winter. " * 60
-    return Article(
-        article_id=f"a{i}",
-        source="feed",
-        url=f"https://x.example/{i}",
-        canonical_url=f"https://x.example/{i}",
-        fetched_at=datetime(2026, 11, 28, tzinfo=UTC),
-        text=text,
-        content_hash=f"h{i}",
-    )
+    return make_article(f"a{i}", text, datetime(2026, 11, 28, tzinfo=UTC), content_hash=f"h{i}")
 
 
 @pytest.mark.integration

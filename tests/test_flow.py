@@ -1,16 +1,22 @@
 """The nightly flow end to end: a real Prefect test server, loopback sites, a DuckDB file."""
 
 import gc
+import json
 import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from conftest import SEEDS, generated_site, update_iceland_story
 from pytest_httpserver import HTTPServer
 
-from flows.demo import Site, write_feed_list
+from flows.demo import SITE_DIR, Site, serve_site, write_feed_list
+from flows.loopback import Handler
 from flows.nightly import nightly
+from ingest.models import RunSummary
 from warehouse.search import search
 
 pytestmark = pytest.mark.integration
@@ -28,27 +34,76 @@ def run(feeds: Path, db: Path, **kw):
     )
 
 
-def test_demo_site_end_to_end_and_rerun(
-    prefect_server: str, demo_site: Site, tmp_path: Path, httpserver: HTTPServer, monkeypatch
-) -> None:
-    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
-    monkeypatch.setenv("NEWSDESK_ALERT_URLS", f"json://localhost:{httpserver.port}/hook")
-    feeds = write_feed_list(demo_site.url, tmp_path / "feeds.toml")
-    db = tmp_path / "demo.duckdb"
+@dataclass
+class DemoNights:
+    """Two nights on the demo site, one after the other, with a webhook for the digest."""
 
-    first = run(feeds, db)
+    first: RunSummary
+    second: RunSummary
+    db: Path
+    hits_first: Counter[str]
+    hits_second: Counter[str]
+    digests: list[tuple[dict[str, str], dict[str, Any]]]  # (headers, JSON body) per POST
+
+
+@pytest.fixture(scope="module")
+def nights(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> DemoNights:
+    from loopback import serve
+
+    digests: list[tuple[dict[str, str], dict[str, Any]]] = []
+
+    def hook(h: Handler) -> None:
+        body = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        digests.append((dict(h.headers), json.loads(body)))
+        h.send(200, b'{"ok": true}', {"Content-Type": "application/json"})
+
+    tmp = tmp_path_factory.mktemp("demo-nights")
+    with (
+        serve_site(SITE_DIR, port=0) as site,
+        serve({"/hook": hook}) as (hook_base, _stats),
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("NEWSDESK_ALERT_URLS", f"json://{hook_base.removeprefix('http://')}/hook")
+        feeds = write_feed_list(site.url, tmp / "feeds.toml")
+        db = tmp / "demo.duckdb"
+        first = run(feeds, db)
+        hits_first = Counter(site.hits)
+        second = run(feeds, db)
+        return DemoNights(first, second, db, hits_first, Counter(site.hits), digests)
+
+
+def test_the_first_night_counts_every_stage(nights: DemoNights) -> None:
+    first = nights.first
     assert (first.feeds_ok, first.feeds_failed) == (2, 0)
     assert (first.entries_seen, first.new_entries) == (9, 8)
     assert (first.pages_fetched, first.pages_failed) == (7, 1)
     assert (first.articles_stored, first.duplicates) == (7, 1)
     assert first.new_countries == DEMO_NEW_COUNTRIES and first.alerts_raised == 8
 
-    con = duckdb.connect(str(db), read_only=True)
+
+def test_the_syndicated_copy_of_the_seed_is_linked_to_it_and_tagged_nothing(
+    nights: DemoNights,
+) -> None:
+    con = duckdb.connect(str(nights.db), read_only=True)
     (seed_id,) = con.execute("SELECT article_id FROM articles WHERE source = 'seed'").fetchone()
     copy = con.execute(
         "SELECT duplicate_of, title, site_name, dup_method, similarity FROM articles "
         "WHERE url LIKE '%deportee-talks%'"
     ).fetchone()
+    same_events = con.execute(
+        "SELECT duplicate_of FROM articles WHERE url LIKE '%third-country-deals%'"
+    ).fetchone()
+    cluster = con.execute(
+        "SELECT original_id, copies, copy_sites FROM duplicate_clusters"
+    ).fetchall()
+    (originals,) = con.execute(
+        "SELECT count(*) FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
+    ).fetchone()
+    tagged_copies = con.execute(
+        "SELECT count(*) FROM country_mentions cm JOIN articles a "
+        "USING (article_id) WHERE a.duplicate_of IS NOT NULL"
+    ).fetchone()
+    con.close()
     assert copy[:4] == (
         seed_id,
         "Kyiv was asked to take in deportees, report says",
@@ -56,57 +111,56 @@ def test_demo_site_end_to_end_and_rerun(
         "minhash-jaccard",
     )
     assert 0.6 <= copy[4] < 1
-    same_events = con.execute(
-        "SELECT duplicate_of FROM articles WHERE url LIKE '%third-country-deals%'"
-    ).fetchone()
-    assert same_events == (None,)
-    cluster = con.execute(
-        "SELECT original_id, copies, copy_sites FROM duplicate_clusters"
-    ).fetchall()
+    assert same_events == (None,)  # the same events in other words: an original
     assert cluster == [(seed_id, 1, ["Evening Courier"])]
-    (originals,) = con.execute(
-        "SELECT count(*) FROM articles WHERE source = 'feed' AND duplicate_of IS NULL"
-    ).fetchone()
-    assert originals == 6
+    assert originals == 6 and tagged_copies == (0,)
+
+
+def test_a_stored_article_keeps_its_metadata_is_searchable_and_a_dead_link_is_logged(
+    nights: DemoNights,
+) -> None:
+    con = duckdb.connect(str(nights.db), read_only=True)
     rail = con.execute(
         "SELECT canonical_url, published_at, language FROM articles WHERE url LIKE '%kenya%'"
     ).fetchall()
-    assert len(rail) == 1 and rail[0][0].endswith("/harbor/2026/11/kenya-tanzania-rail.html")
-    assert rail[0][1].isoformat().startswith("2026-11-26T05:30:00")
-    assert con.execute(
-        "SELECT count(*) FROM country_mentions cm JOIN articles a "
-        "USING (article_id) WHERE a.duplicate_of IS NOT NULL"
-    ).fetchone() == (0,)
     _cols, hits, notice = search(con, "railway Tanzania")
-    assert notice is None  # the run built the BM25 index with the shipped extension
-    assert len(hits) == 1 and "/kenya-tanzania-rail.html" in hits[0][5]
     missing = con.execute(
         "SELECT status, error FROM fetch_log WHERE url LIKE '%winter-timetable%'"
     ).fetchall()
-    assert missing == [(404, "HTTP 404")]
-    assert con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone() == (0,)
     con.close()
+    assert len(rail) == 1 and rail[0][0].endswith("/harbor/2026/11/kenya-tanzania-rail.html")
+    assert rail[0][1].isoformat().startswith("2026-11-26T05:30:00")
+    assert notice is None  # the run built the BM25 index with the shipped extension
+    assert len(hits) == 1 and "/kenya-tanzania-rail.html" in hits[0][5]
+    assert missing == [(404, "HTTP 404")]
+    assert nights.hits_first["/harbor/2026/11/kenya-tanzania-rail.html"] == 1
+    assert nights.hits_first["/robots.txt"] == 1
 
-    assert demo_site.hits["/harbor/2026/11/kenya-tanzania-rail.html"] == 1
-    assert demo_site.hits["/robots.txt"] == 1
-    hits_after_first = sum(demo_site.hits.values())
 
-    ((request, _response),) = httpserver.log
-    payload = request.get_json()
+def test_one_digest_names_the_new_countries_in_order_and_is_delivered(
+    nights: DemoNights,
+) -> None:
+    ((headers, payload),) = nights.digests
     assert payload["title"] == "newsdesk: 8 new countries in the news"
     message = payload["message"]
     order = [message.index(f"({code})") for code in DEMO_NEW_COUNTRIES]
     assert order == sorted(order)
     assert "Kenya and Tanzania agree to link their railways" in message
-    assert request.headers["X-Newsdesk-Digest"] in message
+    assert headers["X-Newsdesk-Digest"] in message
     assert "Ukraine (UA)" not in message and "(US)" not in message
+    con = duckdb.connect(str(nights.db), read_only=True)
+    assert con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone() == (0,)
+    con.close()
 
-    second = run(feeds, db)
+
+def test_the_second_night_asks_only_for_the_feeds_and_stores_nothing(nights: DemoNights) -> None:
+    second = nights.second
     assert second.articles_stored == 0 and second.alerts_raised == 0
     assert second.pages_fetched == 0 and second.feeds_ok == 2
-    assert sum(demo_site.hits.values()) == hits_after_first + 2  # the two feeds, answered 304
-    assert len(httpserver.log) == 1
-    con = duckdb.connect(str(db), read_only=True)
+    # The two feeds, answered 304; no page fetched again, no second digest.
+    assert sum(nights.hits_second.values()) == sum(nights.hits_first.values()) + 2
+    assert len(nights.digests) == 1
+    con = duckdb.connect(str(nights.db), read_only=True)
     statuses = con.execute("SELECT DISTINCT last_status FROM feeds").fetchall()
     runs = con.execute("SELECT status, articles_stored FROM runs ORDER BY started_at").fetchall()
     con.close()
@@ -309,6 +363,7 @@ def test_every_documented_query_runs(prefect_server: str, demo_site: Site, tmp_p
         con.close()
 
 
+@pytest.mark.pool
 def test_many_pages_go_through_the_pool_in_batches_checked_against_earlier_ones(
     prefect_server: str, tmp_path: Path, monkeypatch
 ) -> None:

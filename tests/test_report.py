@@ -1,8 +1,10 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import make_article
+
 from cli.main import main
-from ingest.models import Alert, Article, CountryMention
+from ingest.models import Alert, CountryMention
 from warehouse import store
 from warehouse.db import connect
 
@@ -12,28 +14,26 @@ def test_report_renders_html_and_png_from_a_warehouse(tmp_path: Path, capsys) ->
     con = connect(db)
     today = datetime.now(UTC)
     arts = [
-        Article(
-            article_id=f"a{i}",
-            source="feed",
+        make_article(
+            f"a{i}",
+            "Kenya and Tanzania signed.",
+            today,
             url=f"https://news.example/{i}",
             canonical_url=f"https://news.example/{i}",
             title=f"Rail deal {i}",
             site_name="Harbor Daily",
-            fetched_at=today,
             published_at=today,
-            text="Kenya and Tanzania signed.",
             content_hash=f"h{i}",
         )
         for i in range(3)
     ]
-    copy = Article(
-        article_id="c",
-        source="feed",
+    copy = make_article(
+        "c",
+        "Kenya and Tanzania signed.",
+        today,
         url="https://other.example/c",
         canonical_url="https://other.example/c",
         site_name="Evening Courier",
-        fetched_at=today,
-        text="Kenya and Tanzania signed.",
         content_hash="h0",
         duplicate_of="a0",
         similarity=1.0,

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from conftest import make_article
+
 from cli.main import main
 from ingest.models import Article, CountryMention
 from warehouse import store
@@ -19,16 +21,8 @@ def populate(db: Path) -> None:
         "d": "The railway copy.",
     }
     arts = [
-        Article(
-            article_id=k,
-            source="feed",
-            url=f"https://x/{k}",
-            canonical_url=f"https://x/{k}",
-            title=f"Story {k}",
-            fetched_at=NOW,
-            text=t,
-            content_hash=k,
-            duplicate_of="a" if k == "d" else None,
+        make_article(
+            k, t, NOW, title=f"Story {k}", content_hash=k, duplicate_of="a" if k == "d" else None
         )
         for k, t in texts.items()
     ]
@@ -105,14 +99,11 @@ def test_ranked_window_then_older_articles_by_substring(tmp_path: Path, capsys) 
     db = tmp_path / "w.duckdb"
     populate(db)
     con = connect(db)
-    old = Article(
-        article_id="e",
-        source="feed",
-        url="https://x/e",
-        canonical_url="https://x/e",
+    old = make_article(
+        "e",
+        "Last year's railway timetable for the harbour line.",
+        NOW - timedelta(days=40),
         title="Story e",
-        fetched_at=NOW - timedelta(days=40),
-        text="Last year's railway timetable for the harbour line.",
         content_hash="e",
     )
     store.store_batch(con, [old], [], [])
@@ -136,14 +127,11 @@ WORDS = [
 def _story(i: int, days: int = 0, title: str | None = None) -> Article:
     words = [WORDS[(i * k + k) % len(WORDS)] for k in range(1, 4 + i % 9)]
     text = f"The {' and the '.join(words)} were discussed again; officials said {words[0]}s matter."
-    return Article(
-        article_id=f"s{i:03d}",
-        source="feed",
-        url=f"https://x/s{i}",
-        canonical_url=f"https://x/s{i}",
+    return make_article(
+        f"s{i:03d}",
+        text,
+        NOW - timedelta(days=days),
         title=title or f"On the {words[-1]}",
-        fetched_at=NOW - timedelta(days=days),
-        text=text,
         content_hash=f"h{i}-{len(text)}",
     )
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import table_counts
+from conftest import make_article, table_counts
 
 from ingest.errors import WarehouseError
 from ingest.models import Alert, Article, CountryMention, FeedSpec
@@ -15,14 +15,11 @@ HOUR = timedelta(hours=1)
 
 
 def article(i: int, text: str = "", dup: str | None = None) -> Article:
-    return Article(
-        article_id=f"a{i}",
-        source="feed",
-        url=f"https://x.example/{i}",
-        canonical_url=f"https://x.example/{i}",
+    return make_article(
+        f"a{i}",
+        text or f"text {i}",
+        NOW,
         title=f"T{i}",
-        fetched_at=NOW,
-        text=text or f"text {i}",
         content_hash=f"h{i}",
         duplicate_of=dup,
         run_id="r1",
@@ -126,9 +123,7 @@ def test_store_batch_is_idempotent_and_transactional(db: duckdb.DuckDBPyConnecti
 
 def test_lookups_only_touch_the_batch(db: duckdb.DuckDBPyConnection) -> None:
     store.store_batch(db, [article(1), article(2, dup="a1")], [], [])
-    assert store.stored_urls(db, ["https://x.example/1", "https://x.example/9"]) == {
-        "https://x.example/1"
-    }
+    assert store.stored_urls(db, ["https://x/a1", "https://x/a9"]) == {"https://x/a1"}
     assert store.originals_by_hash(db, ["h1", "h2", "h9"]) == {"h1": "a1", "h2": "a1"}
 
 
