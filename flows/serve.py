@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import yaml
 
-PREFECT_YAML = Path(__file__).resolve().parent.parent / "deployments" / "prefect.yaml"
+from ingest.settings import shipped
+
+PREFECT_YAML = shipped("deployments/prefect.yaml")
 
 
 def deployment_spec(path: Path = PREFECT_YAML, name: str = "nightly") -> dict[str, Any]:

@@ -15,6 +15,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from ingest.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where the wheel puts the default feed list, deployment and seeds (pyproject.toml's
+# force-include): an installed newsdesk has no repository around it.
+PACKAGED = Path(__file__).resolve().parent / "defaults"
+
+
+def shipped(relative: str) -> Path:
+    """A file or folder newsdesk ships (``deployments/feeds.toml``, ``seeds``): the
+    repository's copy in a checkout, the packaged one in an installed wheel."""
+    in_repository = PROJECT_ROOT / relative
+    return in_repository if in_repository.exists() else PACKAGED / relative
 
 
 class Settings(BaseSettings):
@@ -24,10 +34,12 @@ class Settings(BaseSettings):
 
     db: Path = Field(default=Path("newsdesk.duckdb"), description="DuckDB warehouse file")
     feeds: Path = Field(
-        default=PROJECT_ROOT / "deployments" / "feeds.toml",
+        default_factory=lambda: shipped("deployments/feeds.toml"),
         description="feed list: TOML with [[feeds]] tables, or OPML",
     )
-    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="folder of seed *.txt")
+    seeds_dir: Path = Field(
+        default_factory=lambda: shipped("seeds"), description="folder of seed *.txt"
+    )
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="hosts that may resolve to private/loopback addresses (comma separated in env)",

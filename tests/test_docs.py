@@ -89,3 +89,34 @@ def test_the_readme_counts_the_default_feeds_and_their_languages() -> None:
     languages = {t for f in feeds for t in f.get("tags", []) if len(t) == 2}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"({len(feeds)} international feeds in {len(languages)} languages)" in readme
+
+
+def test_every_shipped_default_is_packaged_in_the_wheel() -> None:
+    """An installed newsdesk has no repository: each default the code names with
+    ``shipped(...)`` must be force-included where ``shipped`` looks for it then."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    included = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    named = {
+        m.group(1)
+        for folder in PACKAGES
+        for path in (ROOT / folder).rglob("*.py")
+        for m in re.finditer(r'shipped\("([^"]+)"\)', path.read_text(encoding="utf-8"))
+    }
+    assert named >= {"deployments/feeds.toml", "deployments/prefect.yaml", "seeds"}
+    for relative in named:
+        top = relative.split("/", 1)[0]
+        assert included.get(top) == f"ingest/defaults/{top}", relative
+        assert (ROOT / relative).exists(), relative
+
+
+def test_outside_a_checkout_the_packaged_defaults_are_used(tmp_path: Path, monkeypatch) -> None:
+    from ingest import settings
+
+    packaged = tmp_path / "site" / "ingest" / "defaults"
+    (packaged / "deployments").mkdir(parents=True)
+    (packaged / "deployments" / "feeds.toml").write_text("")
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "site")
+    monkeypatch.setattr(settings, "PACKAGED", packaged)
+    assert settings.Settings().feeds == packaged / "deployments" / "feeds.toml"
+    monkeypatch.setattr(settings, "PROJECT_ROOT", ROOT)
+    assert settings.Settings().feeds == ROOT / "deployments" / "feeds.toml"
