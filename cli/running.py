@@ -23,6 +23,10 @@ from ingest.settings import Settings
 
 @contextlib.contextmanager
 def _run_lock(settings: Settings, holder: str) -> Iterator[None]:
+    """The warehouse's run lock, taken before Prefect starts: a second command says who is in
+    the way in milliseconds, not after seconds of start-up, and the preflight can open the
+    file (DuckDB refuses a second writer). The flow takes the lock too, as a deployment's run
+    must; in this process that is the same lock, held again (``warehouse.lock``)."""
     from warehouse.lock import run_lock
 
     try:
@@ -136,7 +140,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_url_list(source: str) -> list[str]:
-    from ingest.urllist import read_url_list
+    from ingest.url_lists import read_url_list
 
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from ingest.fetch import FetchLimits
 from ingest.models import RunSummary
 from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
-from ingest.urllist import entries_for, parse_sitemap
+from ingest.url_lists import entries_for, parse_sitemap
 from pipeline.run import Tally, backfill_index, new_run_id, pending_seeds, recorded_run
 from warehouse.lock import run_lock
 

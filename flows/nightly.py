@@ -28,7 +28,7 @@ from flows.tasks import (
 )
 from ingest.extract import start_forkserver
 from ingest.faults import crash_point
-from ingest.feedlist import load_feed_list
+from ingest.feed_list import load_feed_list
 from ingest.models import FeedSpec, RunSummary
 from ingest.session import FetchSession
 from ingest.settings import Settings

@@ -41,6 +41,12 @@ from warehouse import store
 
 log = logging.getLogger(__name__)
 
+
+def _mid_write() -> None:
+    """A batch written and not committed: where the crash tests kill a run mid-write."""
+    crash_point("mid-write")
+
+
 # A fetched page, where it came from, when it was fetched and by which run.
 Fetched = tuple[FeedEntry, FetchResult, datetime, str]
 
@@ -194,7 +200,7 @@ def process_batch(
     )
     # Re-extraction archives nothing: the pages it reads are the archive.
     stored = store.store_batch(
-        con, articles, mentions, raised, kept, index, rules.channels, replace=replace
+        con, articles, mentions, raised, kept, index, rules.channels, replace, _mid_write
     )
     store.log_fetches(con, log_rows)
     return BatchResult(
@@ -252,7 +258,8 @@ def store_seeds(
     by_id = dict(zip((s.article_id for s in seeds), analyses or (), strict=False))
     prints, counts = split_analyses(by_id)
     fresh, index = find_duplicates(con, seeds, prints)
-    return store.store_batch(con, fresh, tag_countries(fresh, counts), [], index=index)
+    mentions = tag_countries(fresh, counts)
+    return store.store_batch(con, fresh, mentions, [], index=index, before_commit=_mid_write)
 
 
 def select_new(

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import duckdb
 
 from ingest.faults import crash_point
-from ingest.feeds import read_feed
+from ingest.feed_parser import read_feed
+from ingest.feed_schedule import apply_outcome, plan_fetch
 from ingest.fetch import FetchLimits
-from ingest.health import apply_outcome, plan_fetch
 from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
 from ingest.session import fetch_all_sync
 from ingest.settings import Settings

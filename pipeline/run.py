@@ -37,7 +37,7 @@ def preflight(settings: Settings) -> None:
     """Fail fast, before a flow starts, on a bad feeds file, bad seeds, an alert URL Apprise
     cannot use or an unusable warehouse (each a ConfigError or WarehouseError naming it)."""
     from ingest.alerts import check_alert_urls
-    from ingest.feedlist import load_feed_list
+    from ingest.feed_list import load_feed_list
 
     load_feed_list(settings.feeds)
     load_seeds(settings.seeds_dir)

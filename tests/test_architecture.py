@@ -54,6 +54,16 @@ def test_imports_walk_one_way(package: str) -> None:
     assert {k: v for k, v in crossing.items() if v} == {}
 
 
+def test_crash_points_stand_in_the_engine_not_in_the_warehouse() -> None:
+    """A crash point is a place in a night's run; the warehouse gets a callback instead."""
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "warehouse").rglob("*.py"))
+        if "ingest.faults" in path.read_text(encoding="utf-8")
+    ]
+    assert importing == []
+
+
 def test_the_rule_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     """The check itself: a late import counts as much as one at the top."""
     path = tmp_path / "late.py"

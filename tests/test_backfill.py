@@ -8,7 +8,7 @@ import pytest
 from conftest import SEEDS
 
 from flows.demo import SITE_DIR, serve_site
-from ingest.urllist import parse_sitemap, read_url_list
+from ingest.url_lists import parse_sitemap, read_url_list
 
 SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">

@@ -210,7 +210,7 @@ def test_demo_command_in_ephemeral_mode_has_clean_logs() -> None:
 def test_feeds_command_lists_health_failing_first(tmp_path: Path, capsys) -> None:
     from datetime import UTC, datetime
 
-    from ingest.health import apply_outcome
+    from ingest.feed_schedule import apply_outcome
     from ingest.models import FeedOutcome, FeedSpec
     from warehouse import store
     from warehouse.db import connect

@@ -8,7 +8,7 @@ import feedparser
 import pytest
 from conftest import FIXTURES
 
-from ingest.feeds import cut_at_cap, parse_feed, read_feed
+from ingest.feed_parser import cut_at_cap, parse_feed, read_feed
 from ingest.models import FetchResult
 
 FEEDS = FIXTURES / "feeds"

@@ -9,7 +9,7 @@ from pytest_httpserver import HTTPServer
 
 from ingest.errors import SeedError
 from ingest.extract import extract_page
-from ingest.feeds import parse_feed, read_feed
+from ingest.feed_parser import parse_feed, read_feed
 from ingest.fetch import FetchLimits
 from ingest.models import FetchResult
 from ingest.normalize import normalize_text

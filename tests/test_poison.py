@@ -16,7 +16,7 @@ from loopback import body, serve
 
 from benchmarks.sites import zeros_gzip, zeros_zstd
 from ingest.bodies import DECODE_STEP, BodyTooLarge, Decoder
-from ingest.feeds import parse_feed
+from ingest.feed_parser import parse_feed
 from ingest.fetch import FetchLimits
 from ingest.session import fetch_all_sync
 from ingest.settings import Settings

@@ -248,7 +248,7 @@ def test_archive_keeps_the_latest_body_of_each_page(tmp_path: Path) -> None:
 def test_feed_health_update_keeps_what_a_failure_does_not_replace(tmp_path: Path) -> None:
     """All feeds' outcomes go in one UPDATE: a failure keeps the last success time and the
     entry count, a 304 keeps the count and counts as a success."""
-    from ingest.health import apply_outcome
+    from ingest.feed_schedule import apply_outcome
     from ingest.models import FeedOutcome
 
     url = "https://a.example/rss"

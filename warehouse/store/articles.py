@@ -4,14 +4,13 @@ country mentions, alerts, near-duplicate index entries and archived page."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from ingest.archive import ArchivedPage
-from ingest.faults import crash_point
 from ingest.models import (
     Alert,
     Article,
@@ -201,10 +200,12 @@ def store_batch(
     index: Sequence[tuple[str, Sequence[int]]] = (),
     channels: Sequence[tuple[str, str]] = (),
     replace: bool = False,
+    before_commit: Callable[[], None] = lambda: None,
 ) -> int:
     """Write articles with their mentions, alerts, near-duplicate index entries and archived
     pages in one transaction. Returns the number of articles inserted: already stored ones are
-    left as they are, unless ``replace`` (re-extraction) rewrites them.
+    left as they are, unless ``replace`` (re-extraction) rewrites them. ``before_commit`` runs
+    with everything written and nothing committed (the crash tests kill the run there).
     """
     with transaction(con):
         if replace:
@@ -217,5 +218,5 @@ def store_batch(
         insert_mentions(con, mentions)
         _insert_alerts(con, alerts, channels)
         archive_pages(con, archive)
-        crash_point("mid-write")
+        before_commit()
         return count_rows(con, "articles") - before

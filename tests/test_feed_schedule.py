@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from ingest.feeds import body_hash, read_feed
-from ingest.health import apply_outcome, plan_fetch
+from ingest.feed_parser import body_hash, read_feed
+from ingest.feed_schedule import apply_outcome, plan_fetch
 from ingest.models import FeedOutcome, FeedState, FetchResult
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

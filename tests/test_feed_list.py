@@ -6,7 +6,7 @@ from conftest import ROOT, run_nightly
 
 from flows.demo import Site
 from ingest.errors import FeedListError
-from ingest.feedlist import load_feed_list
+from ingest.feed_list import load_feed_list
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
