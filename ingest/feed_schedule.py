@@ -67,7 +67,10 @@ def apply_outcome(
         "consecutive_failures": 0,
         "next_fetch_after": None,
         "not_modified_streak": state.not_modified_streak + 1 if not_modified else 0,
+        "last_success_at": now,
     }
+    if outcome.listed:
+        update["listed"] = outcome.listed
     if not not_modified:
         update |= {
             "etag": outcome.etag,

@@ -34,6 +34,9 @@ class FeedState(Record):
     not_modified_streak: int = 0
     consecutive_failures: int = 0
     next_fetch_after: datetime | None = None
+    last_success_at: datetime | None = None
+    # Canonical URLs of the entries the last parsed fetch listed (to tell a rollover).
+    listed: tuple[str, ...] = ()
 
 
 class FetchResult(Record):
@@ -97,6 +100,12 @@ class FeedOutcome(Record):
     body_hash: str | None = None
     elapsed_ms: int = 0
     attempt_log: tuple[str, ...] = ()
+    # Canonical URLs of the entries this fetch listed, when it was parsed.
+    listed: tuple[str, ...] = ()
+    # The window rolled over since the last successful fetch (``ingest.coverage``), and an
+    # estimate of the entries missed.
+    overflowed: bool = False
+    missed_estimate: int | None = None
 
     @property
     def failed(self) -> bool:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ingest.coverage import rollover
 from ingest.faults import crash_point
 from ingest.feed_parser import read_feed
 from ingest.feed_schedule import apply_outcome, plan_fetch
@@ -75,6 +76,8 @@ def read_feeds(
                 settings.max_entries_per_feed,
                 previous.body_hash if previous else None,
             )
+            if parsed is not None and not outcome.failed:
+                outcome = with_coverage(outcome, parsed.entries, previous)
         outcomes.append(outcome)
         if parsed is not None and not outcome.failed:
             entries.extend(parsed.entries)
@@ -102,6 +105,28 @@ def read_feeds(
                 "; ".join(parsed.skipped[:3]) + ("; ..." if len(parsed.skipped) > 3 else ""),
             )
     return outcomes, entries
+
+
+def with_coverage(
+    outcome: FeedOutcome, entries: Sequence[FeedEntry], previous: FeedState | None
+) -> FeedOutcome:
+    """The outcome with what the fetch listed and whether the feed's window rolled over
+    since the last one (logged: those entries are gone from the feed)."""
+    window = rollover(entries, previous)
+    if window.overflowed:
+        missed = "an unknown number" if window.missed is None else f"about {window.missed}"
+        log.warning(
+            "feed %s: every entry is new since the last fetch: %s may have scrolled out unseen",
+            outcome.name,
+            missed,
+        )
+    return outcome.model_copy(
+        update={
+            "listed": tuple(e.canonical_url for e in entries),
+            "overflowed": window.overflowed,
+            "missed_estimate": window.missed,
+        }
+    )
 
 
 def count_feeds(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> None:

@@ -38,6 +38,8 @@ FEED_STATE_FIELDS = (
     "not_modified_streak",
     "consecutive_failures",
     "next_fetch_after",
+    "last_success_at",
+    "listed",
 )
 
 
@@ -45,7 +47,8 @@ def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str
     rows = lookup(
         con,
         "SELECT feed_url, etag, last_modified, body_hash, coalesce(not_modified_streak, 0),"
-        f" consecutive_failures, next_fetch_after FROM feeds WHERE feed_url {IN_KEYS}",
+        " consecutive_failures, next_fetch_after, last_success_at, coalesce(listed_urls, [])"
+        f" FROM feeds WHERE feed_url {IN_KEYS}",
         urls,
     )
     return {s.feed_url: s for s in models(FeedState, FEED_STATE_FIELDS, rows)}
@@ -73,6 +76,8 @@ def _record_run_feeds(
                 new,
                 o.elapsed_ms,
                 o.entries_dropped,
+                o.overflowed,
+                o.missed_estimate,
             ]
             for o, _state, new in outcomes
         ],
@@ -106,6 +111,8 @@ def record_feed_outcomes(
             state.not_modified_streak,
             state.next_fetch_after,
             new_entries,
+            list(state.listed),
+            o.overflowed,
         ]
         for o, state, new_entries in outcomes
         if o.status != "skipped"
@@ -123,7 +130,10 @@ def record_feed_outcomes(
             entries_seen = coalesce(v.entries_seen, feeds.entries_seen),
             etag = v.etag, last_modified = v.last_modified, body_hash = v.body_hash,
             not_modified_streak = v.not_modified_streak, next_fetch_after = v.next_fetch_after,
-            last_entries_new = v.entries_new
+            last_entries_new = v.entries_new, listed_urls = v.listed,
+            rollovers = coalesce(feeds.rollovers, 0) + v.overflowed::INTEGER,
+            last_rollover_at = CASE WHEN v.overflowed THEN v.fetched_at
+                                    ELSE feeds.last_rollover_at END
         FROM (SELECT {selects}) AS v
         WHERE feeds.feed_url = v.feed_url
         """,
@@ -142,6 +152,8 @@ RUN_FEED_COLUMNS = (
     "new_entries",
     "elapsed_ms",
     "entries_dropped",
+    "overflowed",
+    "missed_estimate",
 )
 
 
@@ -151,6 +163,8 @@ RUN_FEED_TYPES = {
     "new_entries": "INTEGER",
     "elapsed_ms": "INTEGER",
     "entries_dropped": "INTEGER",
+    "overflowed": "BOOLEAN",
+    "missed_estimate": "INTEGER",
 }
 
 
@@ -170,6 +184,8 @@ FEED_UPDATE_COLUMNS = {
     "not_modified_streak": "INTEGER",
     "next_fetch_after": "TIMESTAMPTZ",
     "entries_new": "INTEGER",
+    "listed": "VARCHAR[]",
+    "overflowed": "BOOLEAN",
 }
 
 
@@ -179,7 +195,7 @@ FEED_HEALTH = """
     SELECT name, last_status AS status, last_http_status AS http,
            consecutive_failures AS failures, entries_seen AS entries,
            last_entries_new AS new, last_success_at AS last_success,
-           next_fetch_after AS backoff_until, last_error AS error, feed_url
+           next_fetch_after AS backoff_until, rollovers, last_error AS error, feed_url
     FROM feed_health
 """
 

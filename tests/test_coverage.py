@@ -1,0 +1,136 @@
+"""A feed's window rolling over between two fetches: told from what the feed listed last time,
+recorded per run and feed with an estimate of the entries missed (issue 19, point 1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from loopback import serve
+
+from flows.loopback import Handler
+from ingest.coverage import rollover
+from ingest.models import FeedEntry, FeedSpec, FeedState
+from ingest.settings import Settings
+from pipeline.batch import select_new
+from pipeline.feeds import fetch_due_feeds, read_feeds, record_feeds
+from warehouse import store
+
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+
+
+def entry(i: int, at: datetime | None) -> FeedEntry:
+    url = f"https://news.example/{i}"
+    return FeedEntry(
+        feed_url="https://news.example/feed",
+        entry_id=url,
+        url=url,
+        canonical_url=url,
+        published_at=at,
+    )
+
+
+def last_fetch(*listed: int, at: datetime = NOW) -> FeedState:
+    urls = tuple(f"https://news.example/{i}" for i in listed)
+    return FeedState(feed_url="https://news.example/feed", last_success_at=at, listed=urls)
+
+
+def test_a_feed_fetched_for_the_first_time_never_rolled_over() -> None:
+    entries = [entry(i, NOW + i * MINUTE) for i in range(10)]
+    assert not rollover(entries, None).overflowed
+    assert not rollover(entries, FeedState(feed_url="https://news.example/feed")).overflowed
+
+
+def test_every_entry_new_and_newer_than_the_last_fetch_is_a_rollover_with_an_estimate() -> None:
+    # Ten entries a minute apart, the oldest 20 minutes after the last fetch: about twenty
+    # more were published in between and scrolled out.
+    entries = [entry(100 + i, NOW + (20 + i) * MINUTE) for i in range(10)]
+    window = rollover(entries, last_fetch(*range(10)))
+    assert window.overflowed and window.missed == 20
+
+
+def test_an_entry_still_listed_from_last_time_means_the_window_held() -> None:
+    entries = [entry(i, NOW + (20 + i) * MINUTE) for i in range(9, 19)]
+    assert rollover(entries, last_fetch(*range(10))) == rollover([], None)
+
+
+def test_a_reordered_or_re_dated_feed_is_no_rollover() -> None:
+    redated = [entry(i, NOW + (60 + i) * MINUTE) for i in reversed(range(10))]
+    assert not rollover(redated, last_fetch(*range(10))).overflowed
+
+
+def test_new_entries_dated_before_the_last_fetch_did_not_scroll_past_it() -> None:
+    entries = [entry(100 + i, NOW - (i + 1) * MINUTE) for i in range(10)]
+    assert not rollover(entries, last_fetch(*range(10))).overflowed
+
+
+def test_undated_entries_roll_over_on_continuity_alone_without_an_estimate() -> None:
+    window = rollover([entry(100 + i, None) for i in range(10)], last_fetch(*range(10)))
+    assert window.overflowed and window.missed is None
+
+
+class Publisher:
+    """A section that keeps publishing: its feed lists the newest ``window`` articles."""
+
+    def __init__(self, window: int = 10) -> None:
+        self.window = window
+        self.published: list[datetime] = []
+
+    def publish(self, count: int, start: datetime, every: timedelta) -> None:
+        self.published += [start + k * every for k in range(count)]
+
+    def feed(self, h: Handler) -> None:
+        newest = list(enumerate(self.published))[-self.window :]
+        items = "".join(
+            f"<item><title>Story {i}</title><link>https://news.example/{i}</link>"
+            f"<pubDate>{format_datetime(at, usegmt=True)}</pubDate></item>"
+            for i, at in reversed(newest)
+        )
+        body = f'<rss version="2.0"><channel><title>Section</title>{items}</channel></rss>'
+        h.send(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+
+def night(con: duckdb.DuckDBPyConnection, settings: Settings, spec: FeedSpec, run: str) -> None:
+    """The feeds half of a night, as the flow runs it (pages are not the point here)."""
+    now = datetime.now(UTC)
+    store.register_feeds(con, [spec])
+    states = store.feed_states(con, [spec.url])
+    results = fetch_due_feeds(settings, [spec], states, now)
+    outcomes, entries = read_feeds(settings, [spec], results, states)
+    fresh, _updated = select_new(con, entries)
+    record_feeds(con, settings, run, now, results, outcomes, states, fresh)
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    from warehouse.db import connect
+
+    return connect(tmp_path / "w.duckdb")
+
+
+def test_runs_record_a_rollover_once_and_the_feed_counts_it(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    section = Publisher()
+    with serve({"/feed.xml": section.feed}) as (base, _stats):
+        spec = FeedSpec(url=f"{base}/feed.xml", name="Section")
+        start = datetime.now(UTC)
+        section.publish(10, start - 10 * MINUTE, MINUTE)
+        night(con, settings, spec, "r1")  # first fetch: never a rollover
+        # Thirty more, a minute apart, all after the first night: twenty scroll out unseen.
+        section.publish(30, start + MINUTE, MINUTE)
+        night(con, settings, spec, "r2")
+        section.publish(5, start + 31 * MINUTE, MINUTE)  # polled often enough: overlap
+        night(con, settings, spec, "r3")
+    rows = con.execute(
+        "SELECT run_id, overflowed, missed_estimate, entries_seen FROM run_feeds ORDER BY run_id"
+    ).fetchall()
+    assert rows == [("r1", False, None, 10), ("r2", True, 20, 10), ("r3", False, None, 10)]
+    health = con.execute("SELECT rollovers, last_rollover_at IS NOT NULL FROM feed_health")
+    assert health.fetchall() == [(1, True)]
+    columns, feeds = store.feed_health(con)
+    assert dict(zip(columns, feeds[0], strict=True))["rollovers"] == 1
