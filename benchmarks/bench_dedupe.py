@@ -35,24 +35,24 @@ def _one(size: int) -> dict[str, Any]:
     from ingest.models import Article
     from pipeline.batch import find_duplicates
     from warehouse import store
-    from warehouse.db import connect
+    from warehouse.db import connect, transaction
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.duckdb"
         con = connect(path)
         con.execute("CHECKPOINT")
         empty = path.stat().st_size
-        con.execute("BEGIN")
-        con.execute(
-            "INSERT INTO dedupe_docs SELECT i::UINTEGER, 'syn-' || i, 1 FROM range(1, ? + 1) t(i)",
-            [size - PLANTED],
-        )
-        con.execute(
-            "INSERT INTO dedupe_index SELECT (hash(i * 40 + b) % 4294967296)::UINTEGER,"
-            " i::UINTEGER FROM range(1, ? + 1) t(i), range(40) u(b)",
-            [size - PLANTED],
-        )
-        con.execute("COMMIT")
+        with transaction(con):
+            con.execute(
+                "INSERT INTO dedupe_docs SELECT i::UINTEGER, 'syn-' || i, 1"
+                " FROM range(1, ? + 1) t(i)",
+                [size - PLANTED],
+            )
+            con.execute(
+                "INSERT INTO dedupe_index SELECT (hash(i * 40 + b) % 4294967296)::UINTEGER,"
+                " i::UINTEGER FROM range(1, ? + 1) t(i), range(40) u(b)",
+                [size - PLANTED],
+            )
         con.execute("CHECKPOINT")
         index_bytes = (path.stat().st_size - empty) / (size - PLANTED)
         # The synthetic rows took sequence numbers 1..n by hand; move the sequence past them.

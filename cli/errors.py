@@ -1,7 +1,7 @@
 """Exit codes, and the one place where an error becomes one.
 
     0  done (a run with some failed feeds is done: they are recorded and named)
-    1  the run failed (its record says why; what was committed is kept)
+    1  the run failed (its record says why; what was committed is kept), or the query did
     2  bad input: an argument, the environment, the feeds file, seeds, an alert URL, a
        warehouse that is missing or unusable
     3  another run holds the warehouse
@@ -16,7 +16,7 @@ from ingest.errors import NewsdeskError
 from warehouse.lock import RunLocked
 
 EXIT_OK = 0
-EXIT_RUN_FAILED = 1
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
 EXIT_NO_FEED_FETCHED = 4

@@ -66,5 +66,5 @@ def print_summary(s: RunSummary, out: TextIO | None = None) -> None:
         + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
     ]
     lines += [f"  alerts     digest not delivered to {u}, retried next run" for u in s.undelivered]
-    lines += [f"  needs attention: {f}" for f in s.failed_feeds]
+    lines += [f"  not read this run: {f}" for f in s.failed_feeds]  # failed or backing off
     print("\n".join(lines), file=out or sys.stdout)

@@ -5,11 +5,13 @@ never create a warehouse by mistake."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from cli.errors import EXIT_OK, EXIT_RUN_FAILED, CliError
+from cli.errors import EXIT_FAILED, EXIT_OK, CliError
 from cli.output import print_rows, say
 from ingest.errors import NewsdeskError
 from ingest.settings import Settings
@@ -19,6 +21,27 @@ def require_warehouse(db: Path) -> None:
     """Commands that work on a warehouse refuse to create an empty one by mistake."""
     if str(db) != ":memory:" and not Path(db).is_file():
         raise CliError(f"warehouse not found: {db} (run `newsdesk run` or `demo` first)")
+
+
+@contextlib.contextmanager
+def locked(settings: Settings, holder: str) -> Iterator[None]:
+    """The warehouse's run lock for a command that writes it, taken before anything starts: a
+    second command says who is in the way at once (or waits ``lock_wait``), and the command
+    can open the file (DuckDB refuses a second writer). A flow the command starts takes the
+    lock too, as a deployment's run must; in this process that is the same lock, held again
+    (``warehouse.lock``)."""
+    from warehouse.lock import run_lock
+
+    try:
+        with run_lock(settings.db, holder, settings.lock_wait) as note:
+            if note:
+                say(note)
+            yield
+    except OSError as exc:
+        raise CliError(
+            f"cannot use warehouse {settings.db}: cannot create its lock file "
+            f"({exc.strerror or exc}); is its folder read-only?"
+        ) from None
 
 
 def open_warehouse(
@@ -54,8 +77,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         cur = con.execute(args.sql)
         table = ([d[0] for d in cur.description or []], cur.fetchall())
     except duckdb.Error as exc:
-        say(f"query failed: {exc}")
-        return EXIT_RUN_FAILED
+        raise CliError(f"query failed: {exc}", EXIT_FAILED) from None
     finally:
         con.close()
     print_rows(table, args.format)

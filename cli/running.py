@@ -1,56 +1,57 @@
 """The commands that run a flow: ``run``, ``demo``, ``ingest-urls``, ``reextract``, ``serve``.
 
-Each checks its inputs before Prefect starts (seconds saved on a typo, and no run recorded for
-it), takes the warehouse's run lock so a second command waits or says who is in the way, and
-passes the flow its settings as the strings a deployment would."""
+Each goes through ``run_flow``: the run lock, its inputs checked before Prefect starts, and
+the flow given its settings as the strings a deployment gives it (the flows' parameters are
+the deployment boundary)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from cli.errors import EXIT_NO_FEED_FETCHED, EXIT_OK, EXIT_RUN_FAILED, CliError
+from cli.errors import EXIT_FAILED, EXIT_NO_FEED_FETCHED, EXIT_OK, CliError
 from cli.output import print_rows, print_summary, say
-from cli.reading import open_warehouse, require_warehouse
+from cli.reading import locked, open_warehouse, require_warehouse
 from ingest.errors import NewsdeskError, write_failure
 from ingest.models import RunSummary
 from ingest.settings import Settings
+from pipeline.run import preflight
 
 
-@contextlib.contextmanager
-def _run_lock(settings: Settings, holder: str) -> Iterator[None]:
-    """The warehouse's run lock, taken before Prefect starts: a second command says who is in
-    the way in milliseconds, not after seconds of start-up, and the preflight can open the
-    file (DuckDB refuses a second writer). The flow takes the lock too, as a deployment's run
-    must; in this process that is the same lock, held again (``warehouse.lock``)."""
-    from warehouse.lock import run_lock
-
-    try:
-        with run_lock(settings.db, holder, settings.lock_wait) as note:
-            if note:
-                say(note)
-            yield
-    except OSError as exc:
-        raise CliError(
-            f"cannot use warehouse {settings.db}: cannot create its lock file "
-            f"({exc.strerror or exc}); is its folder read-only?"
-        ) from None
-
-
-def _flow_failed(exc: Exception) -> int:
+def _flow_failed(exc: Exception) -> CliError:
     cause = write_failure(exc)
     if cause:
-        say(
+        return CliError(
             f"run failed: cannot write (disk full or read-only?): {cause}. "
-            "Batches committed before it are kept; the next run goes on from there."
+            "Batches committed before it are kept; the next run goes on from there.",
+            EXIT_FAILED,
         )
-    else:
-        say(f"run failed: {exc.__class__.__name__}: {exc}")
-    return EXIT_RUN_FAILED
+    return CliError(f"run failed: {exc.__class__.__name__}: {exc}", EXIT_FAILED)
+
+
+def run_flow(
+    settings: Settings,
+    command: str,
+    start: Callable[[], RunSummary],
+    check: Callable[[Settings], None] = preflight,
+) -> RunSummary:
+    """What every flow command does around its flow: the run lock, the inputs checked before
+    Prefect starts (seconds saved on a typo, and no run recorded for it), Prefect's settings,
+    and a failed flow turned into one line and exit 1 (its record says the rest)."""
+    with locked(settings, f"newsdesk {command} (starting)"):
+        check(settings)
+        from flows.environment import prefect_run
+
+        try:
+            with prefect_run():
+                return start()
+        except NewsdeskError:
+            raise
+        except Exception as exc:
+            raise _flow_failed(exc) from None
 
 
 def nothing_fetched(summary: RunSummary) -> bool:
@@ -62,13 +63,8 @@ def nothing_fetched(summary: RunSummary) -> bool:
 
 def run_nightly(settings: Settings) -> int:
     """The nightly flow, once, now; its summary on stdout."""
-    from pipeline.run import preflight
 
-    with _run_lock(settings, "newsdesk run (starting)"):
-        preflight(settings)
-        from flows.environment import prefect_run, use_prefect_defaults
-
-        use_prefect_defaults()
+    def start() -> RunSummary:
         from ingest.extract import start_forkserver
 
         if not settings.dask_address:
@@ -76,26 +72,24 @@ def run_nightly(settings: Settings) -> int:
         from flows import progress
         from flows.nightly import flow_for
 
-        try:
-            with prefect_run(), progress.display():
-                summary = flow_for(settings)(
-                    feeds_file=str(settings.feeds),
-                    db_path=str(settings.db),
-                    seeds_dir=str(settings.seeds_dir),
-                    allow_hosts=list(settings.allow_hosts),
-                )
-        except NewsdeskError:
-            raise
-        except Exception as exc:
-            return _flow_failed(exc)
+        with progress.display():
+            summary: RunSummary = flow_for(settings)(
+                feeds_file=str(settings.feeds),
+                db_path=str(settings.db),
+                seeds_dir=str(settings.seeds_dir),
+                allow_hosts=list(settings.allow_hosts),
+            )
+        return summary
+
+    summary = run_flow(settings, "run", start)
     print_summary(summary)
     if nothing_fetched(summary):
         due = summary.feeds_total - summary.feeds_skipped
-        say(
+        raise CliError(
             f"no feed could be fetched ({due} due, {summary.feeds_failed} failed): "
-            "is the network down, or the feed list wrong?"
+            "is the network down, or the feed list wrong?",
+            EXIT_NO_FEED_FETCHED,
         )
-        return EXIT_NO_FEED_FETCHED
     return EXIT_OK
 
 
@@ -156,12 +150,11 @@ def cmd_ingest_urls(args: argparse.Namespace, settings: Settings) -> int:
     if not args.source and not args.sitemap:
         raise CliError("give a file of URLs ('-' for stdin) or --sitemap URL")
     urls = _read_url_list(args.source) if args.source else []
-    from flows.environment import prefect_run
 
-    with prefect_run():
+    def start() -> RunSummary:
         from flows.ingest_urls import ingest_urls
 
-        summary = ingest_urls(
+        return ingest_urls(
             urls=urls,
             sitemap=args.sitemap,
             source=f"urls:{args.source or ''}",
@@ -169,37 +162,45 @@ def cmd_ingest_urls(args: argparse.Namespace, settings: Settings) -> int:
             seeds_dir=str(settings.seeds_dir),
             allow_hosts=list(settings.allow_hosts),
         )
-    print_summary(summary)
+
+    print_summary(run_flow(settings, "ingest-urls", start, lambda s: preflight(s, feeds=False)))
     return EXIT_OK
 
 
-def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
+def _archive_line(settings: Settings) -> str | None:
     from warehouse.store import archive_stats
 
-    require_warehouse(settings.db)
-    open_warehouse(settings.db, read_only=False).close()  # unusable: say so before Prefect starts
-    from flows.environment import prefect_run
+    con = open_warehouse(settings.db)
+    try:
+        pages, raw, stored = archive_stats(con)
+    finally:
+        con.close()
+    if not pages:
+        return None
+    return (
+        f"archive: {pages} pages, {stored / pages / 1024:.1f} KB per page stored "
+        f"({raw / pages / 1024:.1f} KB raw, {raw / max(stored, 1):.1f}x smaller)"
+    )
 
-    with prefect_run():
+
+def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
+    require_warehouse(settings.db)
+
+    def start() -> RunSummary:
         from flows.reextract import reextract
 
-        s = reextract(db_path=str(settings.db), since=args.since)
+        return reextract(db_path=str(settings.db), since=args.since)
+
+    s = run_flow(settings, "reextract", start, lambda s: preflight(s, feeds=False, seeds=False))
     print(
         f"reextract {s.run_id}: {s.pages_fetched} archived pages, "
         f"{s.articles_stored} articles written, {s.pages_failed} without text, "
         f"{s.duplicates} duplicates, {s.alerts_raised} new countries"
         + (f": {', '.join(s.new_countries)}" if s.new_countries else "")
     )
-    con = open_warehouse(settings.db)
-    try:
-        pages, raw, stored = archive_stats(con)
-    finally:
-        con.close()
-    if pages:
-        print(
-            f"archive: {pages} pages, {stored / pages / 1024:.1f} KB per page stored "
-            f"({raw / pages / 1024:.1f} KB raw, {raw / max(stored, 1):.1f}x smaller)"
-        )
+    archive = _archive_line(settings)
+    if archive:
+        print(archive)
     return EXIT_OK
 
 
@@ -209,4 +210,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     use_prefect_defaults()
     from flows.serve import PREFECT_YAML, serve
 
-    return serve(Path(args.prefect_file) if args.prefect_file else PREFECT_YAML, args.check)
+    return serve(
+        settings, Path(args.prefect_file) if args.prefect_file else PREFECT_YAML, args.check
+    )

@@ -9,18 +9,17 @@ import sys
 from pathlib import Path
 
 from cli.errors import EXIT_OK, CliError
-from cli.reading import open_warehouse, require_warehouse
+from cli.reading import locked, open_warehouse, require_warehouse
 from ingest.settings import Settings
 
 
 def _backup_or_restore(settings: Settings, folder: Path, restore: bool) -> None:
     from warehouse import backup
-    from warehouse.lock import run_lock
 
     label = "restore" if restore else "backup"
     if not restore:
         require_warehouse(settings.db)
-    with run_lock(settings.db, f"newsdesk {label}", settings.lock_wait):
+    with locked(settings, f"newsdesk {label}"):
         counts = (
             backup.restore(folder, settings.db) if restore else backup.backup(settings.db, folder)
         )
@@ -46,13 +45,15 @@ def cmd_dedupe_index(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.db import checkpoint
     from warehouse.store import index_stats
 
-    con = open_warehouse(settings.db, read_only=False)
-    try:
-        added = backfill_index(con, rebuild=args.rebuild)
-        docs, rows = index_stats(con)
-        checkpoint(con)
-    finally:
-        con.close()
+    require_warehouse(settings.db)
+    with locked(settings, "newsdesk dedupe-index"):
+        con = open_warehouse(settings.db, read_only=False)
+        try:
+            added = backfill_index(con, rebuild=args.rebuild)
+            docs, rows = index_stats(con)
+            checkpoint(con)
+        finally:
+            con.close()
     print(f"near-duplicate index: {added} originals indexed now; {docs} in all, {rows} band keys")
     return EXIT_OK
 

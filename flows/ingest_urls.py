@@ -4,7 +4,6 @@ dedupe, countries, store, alerts) with the same limits, lock and run record."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -16,8 +15,7 @@ from ingest.models import RunSummary
 from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
 from ingest.url_lists import entries_for, parse_sitemap
-from pipeline.run import Tally, backfill_index, new_run_id, pending_seeds, recorded_run
-from warehouse.lock import run_lock
+from pipeline.run import Run, backfill_index, one_run, pending_seeds
 
 # A sitemap index may point at more sitemaps; two levels cover news sites' usual layout
 # (index → daily sitemaps) without letting a hostile index fan out forever.
@@ -65,9 +63,7 @@ def ingest_urls(
     engine_logs()
     settings = Settings.from_parameters(None, db_path, seeds_dir, allow_hosts)
     logger = get_run_logger()
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    with run_lock(settings.db, run_id, settings.lock_wait):
+    with one_run(settings) as run, FetchSession(settings) as session:
         found_urls = list(urls or [])
         if sitemap:
             pages, problems = crawl_sitemap(settings, sitemap)
@@ -75,25 +71,21 @@ def ingest_urls(
                 logger.warning("sitemap %s", problem)
             found_urls += pages
             source = sitemap
-        return _ingest(settings, found_urls, source, now, run_id)
+        return _ingest(settings, found_urls, source, run, session)
 
 
 def _ingest(
-    settings: Settings, urls: Sequence[str], source: str, now: datetime, run_id: str
+    settings: Settings, urls: Sequence[str], source: str, run: Run, session: FetchSession
 ) -> RunSummary:
     logger = get_run_logger()
-    tally = Tally(RunSummary(run_id=run_id))
+    con, run_id, tally = run.con, run.run_id, run.tally
     summary = tally.summary
-    with (
-        recorded_run(settings.db, run_id, now, summary) as con,
-        FetchSession(settings) as session,
-    ):
-        backfill_index(con)
-        seeds = pending_seeds(con, settings.seeds_dir)
-        entries = entries_for(list(urls), source)
-        fresh, _updated = select_new(con, as_is(entries))
-        summary.entries_seen, summary.new_entries = len(entries), len(fresh)
-        logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
-        store_entries(con, settings, fresh, run_id, tally, seeds, session)
-        finish_run(con, settings, run_id, tally)
-        return summary
+    backfill_index(con)
+    seeds = pending_seeds(con, settings.seeds_dir)
+    entries = entries_for(list(urls), source)
+    fresh, _updated = select_new(con, as_is(entries))
+    summary.entries_seen, summary.new_entries = len(entries), len(fresh)
+    logger.info("urls: %d given, %d not stored yet", len(entries), len(fresh))
+    store_entries(con, settings, fresh, run_id, tally, seeds, session)
+    finish_run(con, settings, run_id, tally)
+    return summary

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -34,10 +33,9 @@ from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import feeds
 from pipeline.batch import release
-from pipeline.run import Tally, backfill_index, new_run_id, pending_seeds, recorded_run
+from pipeline.run import Run, backfill_index, one_run, pending_seeds
 from pipeline.runtime import freeze_startup_heap
 from warehouse import store
-from warehouse.lock import run_lock
 
 
 def flow_for(settings: Settings) -> Any:
@@ -64,61 +62,52 @@ def nightly(
     freeze_startup_heap()
     engine_logs()
     settings = Settings.from_parameters(feeds_file, db_path, seeds_dir, allow_hosts)
-    logger = get_run_logger()
     specs = load_feed_list(settings.feeds)
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    with run_lock(settings.db, run_id, settings.lock_wait) as note:
-        if note:
-            logger.warning("%s", note)
-        return _nightly(settings, specs, now, run_id)
+    if not settings.dask_address:
+        start_forkserver(settings.extract_workers)  # workers' code loads while feeds are read
+    with one_run(settings, len(specs)) as run, FetchSession(settings) as session:
+        return _nightly(settings, specs, run, session)
 
 
 def _nightly(
-    settings: Settings, specs: Sequence[FeedSpec], now: datetime, run_id: str
+    settings: Settings, specs: Sequence[FeedSpec], run: Run, session: FetchSession
 ) -> RunSummary:
     logger = get_run_logger()
-    tally = Tally(RunSummary(run_id=run_id, feeds_total=len(specs)))
+    con, run_id, now, tally = run.con, run.run_id, run.now, run.tally
     summary = tally.summary
-    if not settings.dask_address:
-        start_forkserver(settings.extract_workers)  # workers' code loads while feeds are read
-    with (
-        recorded_run(settings.db, run_id, now, summary) as con,
-        FetchSession(settings) as session,
-    ):
-        carried = store.queued_entries(con, run_id, now)
-        if carried:
-            logger.warning("%d entries left by an unfinished run are processed first", len(carried))
-        indexed = backfill_index(con)
-        if indexed:
-            logger.info("near-duplicate index: %d stored originals indexed", indexed)
-        # Stored just before the first batch (store_entries): their analysis runs in a warm
-        # pool worker, and fetching starts at once.
-        seeds = pending_seeds(con, settings.seeds_dir)
-        store.register_feeds(con, specs)
-        states = store.feed_states(con, [s.url for s in specs])
-        progress.start("feeds", len(specs))
-        results = fetch_feeds(settings, as_is(specs), as_is(states), now)
-        crash_point("feeds-fetched")
-        outcomes, entries = read_feeds(settings, as_is(specs), as_is(results), as_is(states))
-        fresh, updated = select_new(con, as_is([*entries, *carried]))
-        feeds.count_feeds(summary, outcomes)
-        summary.entries_seen = len(entries)
-        summary.new_entries = len(fresh)
-        logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-        recorded = functools.partial(
-            feeds.record_feeds, con, settings, run_id, now, results, outcomes, states, fresh
+    carried = store.queued_entries(con, run_id, now)
+    if carried:
+        logger.warning("%d entries left by an unfinished run are processed first", len(carried))
+    indexed = backfill_index(con)
+    if indexed:
+        logger.info("near-duplicate index: %d stored originals indexed", indexed)
+    # Stored just before the first batch (store_entries): their analysis runs in a warm
+    # pool worker, and fetching starts at once.
+    seeds = pending_seeds(con, settings.seeds_dir)
+    store.register_feeds(con, specs)
+    states = store.feed_states(con, [s.url for s in specs])
+    progress.start("feeds", len(specs))
+    results = fetch_feeds(settings, as_is(specs), as_is(states), now)
+    crash_point("feeds-fetched")
+    outcomes, entries = read_feeds(settings, as_is(specs), as_is(results), as_is(states))
+    fresh, updated = select_new(con, as_is([*entries, *carried]))
+    feeds.count_feeds(summary, outcomes)
+    summary.entries_seen = len(entries)
+    summary.new_entries = len(fresh)
+    logger.info("entries: %d seen, %d new", len(entries), len(fresh))
+    recorded = functools.partial(
+        feeds.record_feeds, con, settings, run_id, now, results, outcomes, states, fresh
+    )
+    store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded)
+    if updated:
+        pages = fetch_pages(settings, as_is(updated), as_is(session))
+        summary.revisions = revise(con, as_is(updated), as_is(pages), run_id)
+        release(pages)
+        logger.info(
+            "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
         )
-        store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded)
-        if updated:
-            pages = fetch_pages(settings, as_is(updated), as_is(session))
-            summary.revisions = revise(con, as_is(updated), as_is(pages), run_id)
-            release(pages)
-            logger.info(
-                "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
-            )
-        store.dequeue(con, [e.canonical_url for e in (*carried, *fresh)])
-        crash_point("stored")
-        finish_run(con, settings, run_id, tally)
-        publish_summary(summary, outcomes)
-        return summary
+    store.dequeue(con, [e.canonical_url for e in (*carried, *fresh)])
+    crash_point("stored")
+    finish_run(con, settings, run_id, tally)
+    publish_summary(summary, outcomes)
+    return summary

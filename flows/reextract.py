@@ -3,7 +3,7 @@ anything (after an extractor or detector upgrade), with the nightly run's lock a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow, get_run_logger
 
@@ -13,10 +13,9 @@ from ingest.models import RunSummary
 from ingest.settings import Settings
 from pipeline.batch import AlertRules
 from pipeline.plan import BATCH_SIZE
-from pipeline.run import Tally, new_run_id, recorded_run
+from pipeline.run import Run, one_run
 from pipeline.runtime import pool_for
 from warehouse import store
-from warehouse.lock import run_lock
 
 
 @flow(name="newsdesk-reextract", log_prints=False)
@@ -24,34 +23,29 @@ def reextract(db_path: str | None = None, since: datetime | None = None) -> RunS
     """Extract, dedupe and tag archived pages again, without fetching anything."""
     engine_logs()
     settings = Settings.from_parameters(db_path=db_path)
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    with run_lock(settings.db, run_id, settings.lock_wait):
-        return _reextract(settings, since, now, run_id)
+    with one_run(settings) as run:
+        return _reextract(settings, since, run)
 
 
-def _reextract(
-    settings: Settings, since: datetime | None, now: datetime, run_id: str
-) -> RunSummary:
+def _reextract(settings: Settings, since: datetime | None, run: Run) -> RunSummary:
     logger = get_run_logger()
-    tally = Tally(RunSummary(run_id=run_id))
+    con, run_id, tally = run.con, run.run_id, run.tally
     rules = AlertRules.from_settings(settings)
-    with recorded_run(settings.db, run_id, now, tally.summary) as con:
-        pages, raw, stored_bytes = store.archive_stats(con)
-        pool = pool_for(pages, settings.extract_workers)
-        try:
-            for rows in store.archived_pages(con, since, BATCH_SIZE):
-                archived = [(*unpack(row), row["fetched_at"], row["run_id"]) for row in rows]
-                result = reextract_batch(con, as_is(archived), pool, run_id, rules)
-                tally.add(result, len(archived))
-        finally:
-            if pool is not None:
-                pool.shutdown()
-        logger.info(
-            "archive: %d pages, %.1f KB stored per page (%.1f KB raw)",
-            pages,
-            stored_bytes / max(pages, 1) / 1024,
-            raw / max(pages, 1) / 1024,
-        )
-        finish_run(con, settings, run_id, tally)
-        return tally.summary
+    pages, raw, stored_bytes = store.archive_stats(con)
+    pool = pool_for(pages, settings.extract_workers)
+    try:
+        for rows in store.archived_pages(con, since, BATCH_SIZE):
+            archived = [(*unpack(row), row["fetched_at"], row["run_id"]) for row in rows]
+            result = reextract_batch(con, as_is(archived), pool, run_id, rules)
+            tally.add(result, len(archived))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    logger.info(
+        "archive: %d pages, %.1f KB stored per page (%.1f KB raw)",
+        pages,
+        stored_bytes / max(pages, 1) / 1024,
+        raw / max(pages, 1) / 1024,
+    )
+    finish_run(con, settings, run_id, tally)
+    return tally.summary

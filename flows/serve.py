@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
-from ingest.settings import shipped
+from ingest.settings import Settings, shipped
 
 PREFECT_YAML = shipped("deployments/prefect.yaml")
 
@@ -86,27 +86,26 @@ def local_server(timeout: float = 180.0) -> Iterator[str]:
                 proc.wait()
 
 
-def serve(path: Path = PREFECT_YAML, check: bool = False) -> int:
+def serve(settings: Settings, path: Path = PREFECT_YAML, check: bool = False) -> int:
     """Serve the nightly deployment (``check``: register it, print its schedule, stop)."""
     spec = deployment_spec(path)
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     if get_current_settings().api.url:
-        return _serve(spec, check)
+        return _serve(spec, check, settings)
     # The server's URL for this process's client and the flow runs it starts (Prefect's
     # runner passes the current settings to them), the environment left as it was.
     with local_server() as url, temporary_settings(updates={PREFECT_API_URL: url}):
         print(f"newsdesk: started a local Prefect server at {url.removesuffix('/api')}", flush=True)
-        return _serve(spec, check)
+        return _serve(spec, check, settings)
 
 
-def _serve(spec: dict[str, Any], check: bool) -> int:
+def _serve(spec: dict[str, Any], check: bool, settings: Settings) -> int:
     from prefect.schedules import Cron
 
     from flows.nightly import flow_for
-    from ingest.settings import Settings
 
-    nightly = flow_for(Settings())
+    nightly = flow_for(settings)
     schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in spec["schedules"]]
     limit = spec.get("concurrency_limit", {}).get("limit", 1)
     if check:

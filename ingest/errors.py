@@ -10,15 +10,16 @@
     CliError                   a command's bad argument, with its exit code (cli/errors.py)
 
 The classes live here, below every package that raises them (``warehouse/`` raises
-WarehouseError, ``cli/`` reports them all), except the two defined beside the one thing that
-raises them. ``cli/errors.py`` maps each to its exit code.
+WarehouseError, ``cli/`` reports them all); RunLocked and CliError are defined beside the one
+thing that raises each. ``cli/errors.py`` maps each to its exit code.
 
 Per-item failures (a dead feed, a 404 page, a page with no text) are *not* exceptions out of
 their stage: they are recorded as status values on the item (``FetchResult.error``,
-``FeedOutcome.status``) so one bad input never stops a run and its reason is never lost. Two
-exceptions are raised and caught inside the fetch stage to get there: ``UnsafeURLError``
-(ingest/urls.py; a URL or redirect the address guard refuses, recorded as "refused: …") and
-``BodyTooLarge`` (ingest/bodies.py; recorded as "too large: …").
+``FeedOutcome.status``) so one bad input never stops a run and its reason is never lost. Three
+exceptions are raised and caught inside their stage to get there: ``UnsafeURLError``
+(ingest/urls.py; a URL or redirect the address guard refuses, recorded as "refused: …"),
+``BodyTooLarge`` (ingest/bodies.py; recorded as "too large: …") and ``ExtractionTimeout``
+(ingest/extract.py; a page whose extraction ran past its time, given up with the reason).
 """
 
 from __future__ import annotations

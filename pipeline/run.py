@@ -28,19 +28,23 @@ from pipeline.batch import BatchResult
 from pipeline.plan import BATCH_SIZE
 from warehouse import snapshot, store
 from warehouse.db import checkpoint, connect, transaction
+from warehouse.lock import run_lock
 from warehouse.search import update_fts_index
 
 log = logging.getLogger(__name__)
 
 
-def preflight(settings: Settings) -> None:
+def preflight(settings: Settings, feeds: bool = True, seeds: bool = True) -> None:
     """Fail fast, before a flow starts, on a bad feeds file, bad seeds, an alert URL Apprise
-    cannot use or an unusable warehouse (each a ConfigError or WarehouseError naming it)."""
+    cannot use or an unusable warehouse (each a ConfigError or WarehouseError naming it);
+    ``feeds``, ``seeds``: whether the run reads them."""
     from ingest.alerts import check_alert_urls
     from ingest.feed_list import load_feed_list
 
-    load_feed_list(settings.feeds)
-    load_seeds(settings.seeds_dir)
+    if feeds:
+        load_feed_list(settings.feeds)
+    if seeds:
+        load_seeds(settings.seeds_dir)
     check_alert_urls(settings.alert_urls)
     connect(settings.db).close()
 
@@ -63,6 +67,31 @@ class Tally:
         self.summary.articles_stored += result.stored
         self.summary.duplicates += result.duplicates
         self.countries.update(result.countries)
+
+
+@dataclass
+class Run:
+    """A run under way: its id and start, the warehouse it writes, its tally."""
+
+    run_id: str
+    now: datetime
+    con: duckdb.DuckDBPyConnection
+    tally: Tally
+
+
+@contextlib.contextmanager
+def one_run(settings: Settings, feeds_total: int = 0) -> Iterator[Run]:
+    """One run's lifecycle, the same for every flow: an id, the warehouse's run lock (waiting
+    up to ``lock_wait``, said in the log), the run recorded as started, as failed if the block
+    raises; the block finishes it (``finish``)."""
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    with run_lock(settings.db, run_id, settings.lock_wait) as note:
+        if note:
+            log.warning("%s", note)
+        tally = Tally(RunSummary(run_id=run_id, feeds_total=feeds_total))
+        with recorded_run(settings.db, run_id, now, tally.summary) as con:
+            yield Run(run_id, now, con, tally)
 
 
 @contextlib.contextmanager

@@ -24,14 +24,19 @@ FORBIDDEN = {
     "flows": ("cli",),
     "cli": ("prefect", "prefect_dask"),
 }
+# A statement in upper case (the project's style), or one in any case shaped as SQL is: prose
+# such as "drop and rebuild the whole index" has none of these shapes.
 SQL = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|SET|"
-    r"RESET|COPY|ATTACH|INSTALL|LOAD|WITH)\b",
+    r"RESET|COPY|ATTACH|INSTALL|LOAD|WITH)\b"
+    r"|^\s*(?i:select\b.+\bfrom|insert\s+into|update\s+\w+\s+set|delete\s+from"
+    r"|(create|drop|alter)\s+(or\s+replace\s+)?(temp\s+)?(table|view|index|schema|sequence)"
+    r"|begin(\s+transaction)?\s*;?\s*$|commit\s*;?\s*$|checkpoint\s*;?\s*$)",
 )
 
 
 def modules(package: str) -> list[Path]:
-    return sorted((ROOT / package).glob("*.py"))
+    return sorted((ROOT / package).rglob("*.py"))
 
 
 def imported(path: Path) -> set[str]:
@@ -62,6 +67,20 @@ def test_crash_points_stand_in_the_engine_not_in_the_warehouse() -> None:
         if "ingest.faults" in path.read_text(encoding="utf-8")
     ]
     assert importing == []
+
+
+@pytest.mark.parametrize(
+    ("text", "sql"),
+    [
+        ("select title from articles", True),
+        ("CHECKPOINT", True),
+        ("create or replace temp table x as select 1", True),
+        ("drop and rebuild the whole index", False),
+        ("Select the feeds to fetch.", False),
+    ],
+)
+def test_the_sql_rule_knows_a_statement_from_prose(text: str, sql: bool) -> None:
+    assert bool(SQL.match(text)) is sql
 
 
 def test_the_rule_sees_an_import_inside_a_function(tmp_path: Path) -> None:

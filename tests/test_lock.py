@@ -1,5 +1,6 @@
 """One run at a time: the lock file, with real second processes."""
 
+import io
 import os
 import signal
 import subprocess
@@ -98,3 +99,29 @@ def test_two_runs_at_once_store_one_run(
     runs = con.execute("SELECT status FROM runs").fetchall()
     con.close()
     assert runs == [("completed",)]
+
+
+@pytest.mark.parametrize(
+    "command", [["dedupe-index"], ["reextract"], ["ingest-urls", "-"], ["backup", "{tmp}/b"]]
+)
+def test_every_command_that_writes_takes_the_lock_first_and_exits_3(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Before any of them opens the file or starts Prefect: a run in the way is named in one
+    line, exit 3, in a fraction of a second."""
+    from cli.main import main
+    from warehouse.db import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    monkeypatch.setenv("NEWSDESK_LOCK_WAIT", "0")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("https://x.example/a\n"))
+    child = hold_in_child(db)
+    try:
+        code = main([*(a.format(tmp=tmp_path) for a in command), "--db", str(db)])
+    finally:
+        child.kill()
+        child.wait()
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.count("\n") == 1 and "held-by-test" in err
