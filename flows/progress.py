@@ -3,7 +3,9 @@ nothing when stderr is not a terminal (cron, CI, logs), where the per-feed and p
 lines already say everything.
 
 The flow reports through ``advance``; only ``newsdesk run``/``demo`` switch a display on, so the
-flow and its tests never depend on it.
+flow and its tests never depend on it. The display is one per process, like a logging handler:
+the tasks only write to it, nothing reads it back, and the command that owns the terminal
+(not the flow, whose parameters are a deployment's strings) decides whether it is on.
 """
 
 from __future__ import annotations

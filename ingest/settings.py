@@ -1,7 +1,9 @@
 """One typed settings object for the whole pipeline.
 
 Built once at the edge (the CLI or the flow's parameters) and passed down; nothing below this
-module reads the environment. Every threshold lives here with the reason for its value.
+module reads the environment, but for the crash tests' fault hook (``ingest/faults.py``, which
+must reach every process without a setting in production signatures). Every threshold lives
+here with the reason for its value.
 """
 
 from __future__ import annotations
