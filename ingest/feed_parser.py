@@ -9,12 +9,12 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
+from ingest.feed_entries import keep_entries, make_entry
+from ingest.json_feed import looks_like_json_feed, parse_json_feed
 from ingest.models import FeedEntry, FeedOutcome, FeedStatus, FetchResult, ParsedFeed
-from ingest.urls import canonical_url
 
 # feedparser flags these, but the feed parsed correctly: a server that sends no or a generic
 # Content-Type, or a charset in the header that overrides the XML prolog's.
@@ -111,21 +111,15 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | str:
     link = _entry_link(raw)
     if not link:
         return f"entry {raw.get('id') or raw.get('title') or '?'!r}: no link"
-    absolute = urljoin(feed_url, link.strip())
-    try:
-        canon = canonical_url(absolute)
-    except ValueError as exc:
-        return f"entry link {absolute[:200]!r}: {exc}"
     title = raw.get("title")
-    return FeedEntry(
-        feed_url=feed_url,
-        entry_id=str(raw.get("id") or absolute),
-        url=absolute,
-        canonical_url=canon,
-        title=" ".join(title.split()) if isinstance(title, str) else None,
-        published_at=_to_utc(dict.get(raw, "published_parsed")),
-        updated_at=_to_utc(dict.get(raw, "updated_parsed")),
-        raw=_jsonable(raw),
+    return make_entry(
+        feed_url,
+        link,
+        raw.get("id"),
+        title if isinstance(title, str) else None,
+        _to_utc(dict.get(raw, "published_parsed")),
+        _to_utc(dict.get(raw, "updated_parsed")),
+        _jsonable(raw),
     )
 
 
@@ -134,26 +128,20 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse feed bytes; a malformed feed keeps its parseable entries and says why it is bozo.
     Entries past ``max_entries``, without a usable link or repeating an earlier one's URL are
-    left out, and all but the repeats are counted as dropped with the reason."""
+    left out, and all but the repeats are counted as dropped with the reason. JSON Feed is read
+    by its own small parser (``ingest.json_feed``) into the same entries."""
+    if looks_like_json_feed(content, headers or {}):
+        return parse_json_feed(content, feed_url, max_entries)
     parsed, total = _parse_capped(content, headers or {}, max_entries)
-    entries: dict[str, FeedEntry] = {}
-    skipped: list[str] = []
-    for raw in parsed.entries[:max_entries]:
-        entry = _entry(raw, feed_url)
-        if isinstance(entry, str):
-            skipped.append(entry)
-        else:
-            entries.setdefault(entry.canonical_url, entry)
-    dropped = len(skipped)
-    if total > max_entries:
-        skipped.append(f"{total - max_entries} entries past the {max_entries} cap")
-        dropped += total - max_entries
+    entries, skipped, dropped = keep_entries(
+        parsed.entries, total, max_entries, lambda raw: _entry(raw, feed_url)
+    )
     return ParsedFeed(
         feed_url=feed_url,
         title=parsed.feed.get("title") if parsed.get("feed") else None,
-        entries=tuple(entries.values()),
+        entries=entries,
         bozo_reason=_bozo_reason(parsed),
-        skipped=tuple(skipped),
+        skipped=skipped,
         dropped=dropped,
         version=str(parsed.get("version") or ""),
     )
@@ -200,7 +188,7 @@ def read_feed(
         return base.model_copy(update={"status": "unchanged", **validators}), None
     parsed = parse_feed(result.content, feed_url, result.headers, max_entries)
     if not parsed.entries and (parsed.bozo_reason or not parsed.version):
-        reason = parsed.bozo_reason or "no RSS or Atom document found"
+        reason = parsed.bozo_reason or "no RSS, Atom or JSON Feed document found"
         return base.model_copy(update={"error": f"not a feed: {reason}"}), parsed
     status: FeedStatus = "malformed" if parsed.bozo_reason else "ok"
     outcome = base.model_copy(

@@ -134,3 +134,88 @@ def test_read_feed_outcomes() -> None:
     bad = (FEEDS / "malformed_keeps_entries.xml").read_bytes()
     outcome, parsed = read_feed(FEED_URL, "F", result(200, bad))
     assert outcome.status == "malformed" and outcome.entries_seen == 2
+
+
+def test_json_feed_1_1_reads_into_the_same_entries() -> None:
+    feed = parse_feed((FEEDS / "jsonfeed-1.1.json").read_bytes(), FEED_URL)
+    assert (feed.version, feed.title, feed.bozo_reason) == ("json11", "Harbour Gazette", None)
+    first, second, undated = feed.entries
+    assert first.entry_id == "hg-1"
+    assert first.title == "Ferry timetable changes for winter"
+    assert first.canonical_url == "https://fixture.example/news/ferry-timetable"
+    assert first.published_at == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert first.updated_at == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert second.url == "https://fixture.example/news/market-day"  # external_url, relative
+    assert undated.published_at is None
+    assert feed.dropped == 1 and "no link" in feed.skipped[0]  # the repeat is not counted
+
+
+def test_json_feed_1_0_served_as_text_is_still_json_feed() -> None:
+    raw = (FEEDS / "jsonfeed-1.0.json").read_bytes()
+    feed = parse_feed(raw, FEED_URL, {"content-type": "text/plain"})
+    assert feed.version == "json10"
+    assert feed.entries[0].published_at == datetime(2026, 11, 28, 12, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "invalid JSON Feed"),
+        (b'{"name": "an API answer", "items": []}', "without a JSON Feed version"),
+    ],
+)
+def test_json_that_is_not_a_json_feed_is_not_a_feed(body: bytes, reason: str) -> None:
+    result = FetchResult(
+        url=FEED_URL,
+        final_url=FEED_URL,
+        status=200,
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    outcome, _ = read_feed(FEED_URL, "json", result)
+    assert outcome.failed and outcome.error is not None
+    assert outcome.error.startswith("not a feed: ") and reason in outcome.error
+
+
+def test_an_xml_feed_served_as_json_is_still_read_as_xml() -> None:
+    raw = (FEEDS / "rss_dates_links.xml").read_bytes()
+    feed = parse_feed(raw, FEED_URL, {"content-type": "application/json"})
+    assert feed.version.startswith("rss") and feed.entries
+
+
+def test_json_feed_entry_cap() -> None:
+    items = ",".join(f'{{"id": "{i}", "url": "https://fixture.example/{i}"}}' for i in range(30))
+    raw = f'{{"version": "https://jsonfeed.org/version/1.1", "items": [{items}]}}'.encode()
+    feed = parse_feed(raw, FEED_URL, max_entries=10)
+    assert len(feed.entries) == 10 and feed.dropped == 20
+
+
+def test_a_json_feed_served_over_http_queues_its_entries(settings, db) -> None:
+    """The whole feeds half of a night over a loopback JSON Feed, as the flow runs it."""
+    from loopback import body, serve
+
+    from ingest.models import FeedSpec
+    from pipeline.batch import select_new
+    from pipeline.feeds import fetch_due_feeds, read_feeds, record_feeds
+    from warehouse import store
+
+    raw = (FEEDS / "jsonfeed-1.1.json").read_bytes()
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    with serve({"/feed.json": body(raw, headers={"Content-Type": "application/feed+json"})}) as (
+        base,
+        _stats,
+    ):
+        spec = FeedSpec(url=f"{base}/feed.json", name="Harbour")
+        store.register_feeds(db, [spec])
+        states = store.feed_states(db, [spec.url])
+        results = fetch_due_feeds(settings, [spec], states, now)
+        outcomes, entries = read_feeds(settings, [spec], results, states)
+        fresh, _ = select_new(db, entries)
+        record_feeds(db, settings, "r1", now, results, outcomes, states, fresh)
+    assert [(o.status, o.entries_seen) for o in outcomes] == [("ok", 3)]
+    queued = db.execute("SELECT canonical_url FROM entry_queue ORDER BY 1").fetchall()
+    assert {u for (u,) in queued} == {
+        "https://fixture.example/news/ferry-timetable",
+        f"{base}/news/market-day",  # a relative link is the feed's own host
+        "https://fixture.example/news/undated",
+    }
