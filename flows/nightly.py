@@ -32,7 +32,7 @@ from ingest.models import FeedSpec, RunSummary
 from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import feeds
-from pipeline.batch import release
+from pipeline.batch import recheck_headers, release
 from pipeline.run import Run, backfill_index, one_run, pending_seeds
 from pipeline.runtime import freeze_startup_heap
 from warehouse import store
@@ -100,12 +100,16 @@ def _nightly(
     )
     store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded)
     if updated:
-        pages = fetch_pages(settings, as_is(updated), as_is(session))
+        checks = recheck_headers(con, updated)
+        pages = fetch_pages(settings, as_is(updated), as_is(session), headers_for=as_is(checks))
         summary.revisions = revise(con, as_is(updated), as_is(pages), run_id)
-        release(pages)
         logger.info(
-            "updated entries: %d refetched, %d with new text", len(updated), summary.revisions
+            "updated entries: %d re-checked, %d not modified, %d with new text",
+            len(updated),
+            sum(p.status == 304 for p in pages),
+            summary.revisions,
         )
+        release(pages)
     store.dequeue(con, [e.canonical_url for e in (*carried, *fresh)])
     crash_point("stored")
     finish_run(con, settings, run_id, tally)

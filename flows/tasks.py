@@ -83,16 +83,18 @@ def fetch_pages(
     session: FetchSession | None = None,
     patience: float | None = None,
     byte_budget: int | None = None,
+    headers_for: dict[str, dict[str, str]] | None = None,
 ) -> list[FetchResult]:
     """A batch's pages, through the run's session; on a Dask worker (no session), a client of
     its own. With ``patience``, the pages done within that many seconds, and earlier batches'
     slow pages done since, up to ``byte_budget`` bytes of bodies (``FetchSession.fetch_some``;
-    the rest is given back through ``FetchSession.unfetched``)."""
+    the rest is given back through ``FetchSession.unfetched``). ``headers_for``: request
+    headers by URL (the conditional GETs that re-check stored pages)."""
     urls, limits = [e.url for e in entries], FetchLimits.for_pages(settings)
     if session is None:
-        return fetch_all_sync(settings, urls, limits)
+        return fetch_all_sync(settings, urls, limits, headers_for)
     pages = (
-        session.fetch(urls, limits)
+        session.fetch(urls, limits, headers_for)
         if patience is None
         else session.fetch_some(urls, limits, patience, byte_budget)
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ingest.fetch import conditional_headers
 from ingest.models import FeedOutcome, FeedState
 
 # Backoff doubles from one day and stops at a week, so a feed that comes back is noticed within
@@ -38,12 +39,7 @@ def plan_fetch(state: FeedState | None, now: datetime, force_refetch_after: int)
         )
     if state.not_modified_streak >= force_refetch_after:
         return FeedPlan(True, {}, "full fetch: validators may be stale")
-    headers = {}
-    if state.etag:
-        headers["If-None-Match"] = state.etag
-    if state.last_modified:
-        headers["If-Modified-Since"] = state.last_modified
-    return FeedPlan(True, headers)
+    return FeedPlan(True, conditional_headers(state.etag, state.last_modified))
 
 
 def apply_outcome(

@@ -80,6 +80,16 @@ class FetchLimits:
         return cls.for_kind(settings, "page")
 
 
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The request headers of a conditional GET with a resource's stored validators."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process: building one loads the CA bundle (about 0.1 s of

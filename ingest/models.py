@@ -162,6 +162,20 @@ class Article(Record):
     similarity: float | None = None  # to the original, for duplicates
     dup_method: str | None = None  # exact | minhash-jaccard | minhash-containment
     entry_updated_at: datetime | None = None  # the feed's "updated" date when stored
+    entry_published_at: datetime | None = None  # the feed's own date (pubDate) when stored
+    page_etag: str | None = None  # the page's validators, for a conditional re-check
+    page_last_modified: str | None = None
+
+
+class StoredEntry(Record):
+    """What a stored feed article remembers of its entry and page: the dates the feed gave when
+    it was stored (to tell a later one), when it was fetched, and the page's validators."""
+
+    updated_at: datetime | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class CountryMention(Record):

@@ -18,7 +18,7 @@ import duckdb
 
 from ingest import alerts as alerting
 from ingest.archive import ArchivedPage, pack
-from ingest.articles import build_article, is_update, tag_countries
+from ingest.articles import article_id_for, build_article, is_update, tag_countries
 from ingest.dedupe import (
     Fingerprint,
     fingerprint,
@@ -28,6 +28,7 @@ from ingest.dedupe import (
 )
 from ingest.extract import extract_many
 from ingest.faults import crash_point
+from ingest.fetch import conditional_headers
 from ingest.models import (
     Article,
     CountryCount,
@@ -183,7 +184,7 @@ def process_batch(
             log.warning("page %s: %s", entry.url, result)
             log_rows.append(fetch_log_row(run_id, page, now, entry.feed_url, "extract", result))
             continue
-        article = build_article(entry, result, fetched_at, origin_run)
+        article = build_article(entry, result, fetched_at, origin_run, page.headers)
         candidates.append(article)
         if result.analysis is not None:
             analysed[article.article_id] = result.analysis
@@ -269,10 +270,23 @@ def select_new(
     unique: dict[str, FeedEntry] = {}
     for entry in entries:
         unique.setdefault(entry.canonical_url, entry)
-    stored = store.stored_entry_dates(con, unique)
+    stored = store.stored_entries(con, unique)
     fresh = [e for url, e in unique.items() if url not in stored]
-    updated = [e for url, e in unique.items() if url in stored and is_update(e, *stored[url])]
+    updated = [e for url, e in unique.items() if url in stored and is_update(e, stored[url])]
     return fresh, updated
+
+
+def recheck_headers(
+    con: duckdb.DuckDBPyConnection, entries: Sequence[FeedEntry]
+) -> dict[str, dict[str, str]]:
+    """entry URL → the conditional GET that re-checks its stored page (the page's validators;
+    none when the page sent none, and the page is then fetched whole)."""
+    stored = store.stored_entries(con, [e.canonical_url for e in entries])
+    return {
+        e.url: conditional_headers(s.etag, s.last_modified)
+        for e in entries
+        if (s := stored.get(e.canonical_url))
+    }
 
 
 def revise(
@@ -281,13 +295,20 @@ def revise(
     pages: Sequence[FetchResult],
     run_id: str,
 ) -> int:
-    """Updated entries: keep the stored article, record its new text as a revision."""
+    """Updated entries, their pages re-checked (``pages``, conditional GETs): keep the stored
+    article, record its new text as a revision when the text changed. A page that answered
+    304, or whose text is the stored one, only has the entry's dates moved on, so the same
+    dates do not have it re-checked next run."""
     now = datetime.now(UTC)
     pairs = [(e, p) for e, p in zip(entries, pages, strict=True) if p.ok]
+    unchanged = [e for e, p in zip(entries, pages, strict=True) if p.status == 304]
+    store.move_entry_dates(
+        con, [(article_id_for(e.canonical_url), e.updated_at, e.published_at) for e in unchanged]
+    )
     articles = []
-    for (entry, _page), result in zip(pairs, extract_many([p for _, p in pairs]), strict=True):
+    for (entry, page), result in zip(pairs, extract_many([p for _, p in pairs]), strict=True):
         if not isinstance(result, str):
-            articles.append(build_article(entry, result, now, run_id))
+            articles.append(build_article(entry, result, now, run_id, page.headers))
     kept = store.originals_among(con, [a.article_id for a in articles])
     originals = [a for a in articles if a.article_id in kept]
     prints = {a.article_id: fingerprint(a.text).band_keys for a in originals}

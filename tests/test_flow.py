@@ -5,6 +5,7 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,8 @@ def test_reextract_from_archive_fetches_nothing(
 def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
     prefect_server: str, tmp_path: Path
 ) -> None:
+    """Atom's later <updated> and RSS's later pubDate both have the page re-checked: a changed
+    text is a revision; an unchanged page (a 304 to the conditional GET) adds nothing."""
     import shutil
 
     from flows.demo import SITE_DIR, serve_site
@@ -269,9 +272,21 @@ def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
                 "Kenya, Tanzania sign rail link deal",
             )
             .replace("harbor-2026-11-001", "harbor-2026-11-001-v2")
+            .replace("Wed, 25 Nov 2026 14:00:00 -0300", "Fri, 27 Nov 2026 10:00:00 -0300")
+            .replace("Tue, 24 Nov 2026 06:15:00 +0000", "Fri, 27 Nov 2026 06:15:00 +0000")
         )
+        copper = root / "harbor/2026/11/copper-output.html"
+        copper.write_text(
+            copper.read_text().replace(
+                "</article>",
+                "<p>Correction: the second mine opens in March, not May.</p></article>",
+            )
+        )
+        before = dict(site.hits)
         second = run(feeds, db)
-    assert second.revisions == 1
+        refetched = {p: n - before.get(p, 0) for p, n in site.hits.items()}
+    assert second.revisions == 2  # the Atom story and the copper story; not the grain one
+    assert refetched["/harbor/2026/11/grain-corridor.html"] == 1  # re-checked: a 304
     assert second.articles_stored == 0 and second.alerts_raised == 0
     con = duckdb.connect(str(db), read_only=True)
     article = con.execute(
@@ -280,10 +295,18 @@ def test_updated_entry_becomes_a_revision_and_edited_titles_change_nothing(
     old = con.execute("SELECT article_id, revision, text FROM revisions").fetchall()
     total = con.execute("SELECT count(*) FROM articles").fetchone()
     kenya = con.execute("SELECT count(*) FROM articles WHERE url LIKE '%kenya%'").fetchone()
+    dates = con.execute(
+        "SELECT revision, entry_published_at FROM articles WHERE url LIKE '%grain%'"
+        " OR url LIKE '%copper%' ORDER BY url"
+    ).fetchall()
     con.close()
     assert "council approved the first stage" in article[1] and article[2] == 2
-    assert len(old) == 1 and old[0][:2] == (article[0], 1)
-    assert "council approved" not in old[0][2]
+    assert len(old) == 2 and {r[1] for r in old} == {1} and article[0] in {r[0] for r in old}
+    assert not any("council approved" in r[2] or "Correction" in r[2] for r in old)
+    assert dates == [  # the later dates are kept: the same feed re-checks neither page again
+        (2, datetime(2026, 11, 27, 13, 0, tzinfo=UTC)),
+        (1, datetime(2026, 11, 27, 6, 15, tzinfo=UTC)),
+    ]
     assert total == (8,) and kenya == (1,)
 
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import make_article, table_counts
 
 from ingest.errors import WarehouseError
-from ingest.models import Alert, Article, CountryMention, FeedSpec
+from ingest.models import Alert, Article, CountryMention, FeedEntry, FeedSpec, StoredEntry
 from warehouse import store
 from warehouse.db import connect, migrations, schema_version
 
@@ -340,3 +340,39 @@ def test_revisions_of_a_batch_keep_old_texts_and_move_only_dates_of_unchanged_on
         ("a1", "TZ")
     ]
     assert store.originals_among(db, ["a1", "a2", "a9"]) == {"a1", "a2"}
+
+
+def test_a_re_check_answered_304_moves_only_the_entry_dates_on(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    """The page did not change: the dates the feed gave move on (a date the entry no longer
+    gives is kept), so the same dates do not have it re-checked again; text and revision stay."""
+    stored = article(1).model_copy(
+        update={"entry_updated_at": NOW, "entry_published_at": NOW, "page_etag": '"v1"'}
+    )
+    store.store_batch(db, [stored], [], [])
+    store.move_entry_dates(db, [("a1", None, NOW + HOUR), ("a9", NOW, NOW)])
+    assert store.stored_entries(db, ["https://x/a1"])["https://x/a1"] == (
+        StoredEntry(updated_at=NOW, published_at=NOW + HOUR, fetched_at=NOW, etag='"v1"')
+    )
+    assert db.execute("SELECT text, revision FROM articles").fetchall() == [("text 1", 1)]
+
+
+def test_a_later_date_from_the_feed_has_the_page_re_checked() -> None:
+    """Atom's <updated> or RSS's pubDate later than the one stored; nothing else."""
+    from ingest.articles import is_update
+
+    stored = StoredEntry(updated_at=None, published_at=NOW, fetched_at=NOW + HOUR)
+
+    def entry(**dates: datetime | None) -> FeedEntry:
+        return FeedEntry(feed_url="f", entry_id="e", url="u", canonical_url="u", **dates)
+
+    assert is_update(entry(published_at=NOW + 2 * HOUR), stored)  # RSS re-dated later
+    assert is_update(entry(published_at=NOW, updated_at=NOW + 2 * HOUR), stored)
+    assert not is_update(entry(published_at=NOW), stored)  # the same date
+    assert not is_update(entry(published_at=NOW - HOUR), stored)  # an earlier date
+    assert not is_update(entry(updated_at=NOW + HOUR), stored)  # not after the fetch
+    assert not is_update(entry(), stored)
+    # An article stored with no entry date: a date after its fetch is the feed saying so.
+    undated = StoredEntry(fetched_at=NOW)
+    assert is_update(entry(published_at=NOW + HOUR), undated)

@@ -35,7 +35,7 @@ from warehouse.store.articles import (
     originals_among,
     originals_by_hash,
     store_batch,
-    stored_entry_dates,
+    stored_entries,
     stored_urls,
     texts_and_originals,
 )
@@ -56,7 +56,7 @@ from warehouse.store.feeds import (
     register_feeds,
 )
 from warehouse.store.queue import MAX_CARRIES, dequeue, queued_entries, record_feeds_and_queue
-from warehouse.store.revisions import store_revisions
+from warehouse.store.revisions import move_entry_dates, store_revisions
 from warehouse.store.runs import (
     FETCH_LOG_COLUMNS,
     finish_run,
@@ -88,6 +88,7 @@ __all__ = [
     "log_fetches",
     "mark_delivered",
     "mentions_for",
+    "move_entry_dates",
     "near_candidates",
     "originals_among",
     "originals_by_hash",
@@ -102,7 +103,7 @@ __all__ = [
     "start_run",
     "store_batch",
     "store_revisions",
-    "stored_entry_dates",
+    "stored_entries",
     "stored_urls",
     "texts_and_originals",
     "undelivered_alerts",

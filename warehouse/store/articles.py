@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -15,6 +14,7 @@ from ingest.models import (
     Alert,
     Article,
     CountryMention,
+    StoredEntry,
 )
 from warehouse.db import transaction
 from warehouse.store.alerts import ALERT_FIELDS
@@ -50,6 +50,9 @@ ARTICLE_COLUMNS = (
     "similarity",
     "dup_method",
     "entry_updated_at",
+    "entry_published_at",
+    "page_etag",
+    "page_last_modified",
 )
 
 
@@ -57,6 +60,7 @@ ARTICLE_TYPES = {
     "published_at": "TIMESTAMPTZ",
     "fetched_at": "TIMESTAMPTZ",
     "entry_updated_at": "TIMESTAMPTZ",
+    "entry_published_at": "TIMESTAMPTZ",
     "similarity": "DOUBLE",
     "raw_entry": "VARCHAR",
 }
@@ -99,11 +103,14 @@ def _by_key(
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-def stored_entry_dates(
+def stored_entries(
     con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]
-) -> dict[str, tuple[datetime | None, datetime]]:
-    """canonical_url → (entry_updated_at, fetched_at) of stored feed articles."""
-    return _by_key(con, "canonical_url", "entry_updated_at, fetched_at", canonical_urls)
+) -> dict[str, StoredEntry]:
+    """canonical_url → what the stored article remembers of its entry and page."""
+    columns = "entry_updated_at, entry_published_at, fetched_at, page_etag, page_last_modified"
+    rows = _by_key(con, "canonical_url", columns, canonical_urls)
+    fields = ("updated_at", "published_at", "fetched_at", "etag", "last_modified")
+    return {url: StoredEntry(**dict(zip(fields, row, strict=True))) for url, row in rows.items()}
 
 
 def articles_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, Article]:

@@ -25,8 +25,18 @@ REVISED_COLUMNS = {
     "author": "VARCHAR",
     "language": "VARCHAR",
     "entry_updated_at": "TIMESTAMPTZ",
+    "entry_published_at": "TIMESTAMPTZ",
+    "page_etag": "VARCHAR",
+    "page_last_modified": "VARCHAR",
     "fetched_at": "TIMESTAMPTZ",
 }
+
+# What a re-check that found the stored text moves on: the entry's dates (kept when the entry
+# gave none) and the page's validators.
+MOVED_ON = (
+    "entry_updated_at = coalesce(v.entry_updated_at, articles.entry_updated_at),"
+    " entry_published_at = coalesce(v.entry_published_at, articles.entry_published_at)"
+)
 
 
 def store_revisions(
@@ -58,7 +68,8 @@ def store_revisions(
             ).fetchall()
         ]
         con.execute(
-            "UPDATE articles SET entry_updated_at = v.entry_updated_at FROM revised_batch v"
+            f"UPDATE articles SET {MOVED_ON}, page_etag = v.page_etag,"
+            " page_last_modified = v.page_last_modified FROM revised_batch v"
             " WHERE articles.article_id = v.article_id AND articles.content_hash = v.content_hash"
         )
         con.execute(
@@ -69,7 +80,8 @@ def store_revisions(
         )
         con.execute(
             "UPDATE articles SET title = v.title, text = v.text, content_hash = v.content_hash,"
-            " author = v.author, language = v.language, entry_updated_at = v.entry_updated_at,"
+            f" author = v.author, language = v.language, {MOVED_ON}, page_etag = v.page_etag,"
+            " page_last_modified = v.page_last_modified,"
             " fetched_at = v.fetched_at, revision = revision + 1 FROM revised_batch v"
             " WHERE articles.article_id = v.article_id"
             " AND articles.article_id IN (SELECT unnest(?::JSON::VARCHAR[]))",
@@ -85,3 +97,27 @@ def store_revisions(
         insert_mentions(con, [m for m in mentions if m.article_id in ids])
         index_fingerprints(con, [i for i in index if i[0] in ids])
     return len(changed)
+
+
+def move_entry_dates(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[str, datetime | None, datetime | None]],
+) -> None:
+    """(article_id, entry updated date, entry published date) of articles whose page answered
+    a re-check with 304: the dates move on (kept where the entry gave none), nothing else."""
+    if not rows:
+        return
+    ids, updated, published = zip(*rows, strict=True)
+    with transaction(con):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE revised_batch AS SELECT"
+            " unnest(?::JSON::VARCHAR[]) AS article_id,"
+            " unnest(?::JSON::TIMESTAMPTZ[]) AS entry_updated_at,"
+            " unnest(?::JSON::TIMESTAMPTZ[]) AS entry_published_at",
+            [as_list(ids), as_list(updated), as_list(published)],
+        )
+        con.execute(
+            f"UPDATE articles SET {MOVED_ON} FROM revised_batch v"
+            " WHERE articles.article_id = v.article_id"
+        )
+        con.execute("DROP TABLE revised_batch")
