@@ -8,7 +8,8 @@ the skipped list counted, the same way whatever the format.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
@@ -16,6 +17,21 @@ from ingest.models import FeedEntry
 from ingest.urls import canonical_url
 
 Item = TypeVar("Item")
+
+
+def parse_date(value: Any) -> datetime | None:
+    """A date as feeds write it outside what feedparser reads for us: ISO 8601 / RFC 3339
+    (W3C-DTF, JSON Feed) or RFC 822, as UTC. A missing, odd or zone-less date stays None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def make_entry(

@@ -12,7 +12,7 @@ from typing import Any
 
 import feedparser
 
-from ingest.feed_entries import keep_entries, make_entry
+from ingest.feed_entries import keep_entries, make_entry, parse_date
 from ingest.json_feed import looks_like_json_feed, parse_json_feed
 from ingest.models import FeedEntry, FeedOutcome, FeedStatus, FetchResult, ParsedFeed
 
@@ -106,6 +106,13 @@ def _entry_link(raw: Any) -> str:
     return ""
 
 
+def _dc_modified(raw: Any) -> datetime | None:
+    """``dc:modified`` in the Dublin Core elements namespace (feeds use it, though only the
+    terms namespace defines it): feedparser maps ``dcterms:modified`` and ``atom:updated`` to
+    ``updated`` but leaves this one a string."""
+    return parse_date(raw.get("dc_modified"))
+
+
 def _entry(raw: Any, feed_url: str) -> FeedEntry | str:
     """One entry of the feed, or why it was skipped."""
     link = _entry_link(raw)
@@ -118,7 +125,7 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | str:
         raw.get("id"),
         title if isinstance(title, str) else None,
         _to_utc(dict.get(raw, "published_parsed")),
-        _to_utc(dict.get(raw, "updated_parsed")),
+        _to_utc(dict.get(raw, "updated_parsed")) or _dc_modified(raw),
         _jsonable(raw),
     )
 

@@ -9,10 +9,9 @@ carry ``id``, ``url`` (or ``external_url``), ``title``, ``date_published`` and `
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from ingest.feed_entries import keep_entries, make_entry
+from ingest.feed_entries import keep_entries, make_entry, parse_date
 from ingest.models import FeedEntry, ParsedFeed
 
 VERSIONS = {
@@ -29,17 +28,6 @@ def looks_like_json_feed(content: bytes, headers: dict[str, str]) -> bool:
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"{") and (kind in MEDIA_TYPES or b"jsonfeed.org" in head)
-
-
-def _date(value: Any) -> datetime | None:
-    """An RFC 3339 date as UTC; a missing, odd or zone-less date stays None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def _text(value: Any) -> str | None:
@@ -59,8 +47,8 @@ def _entry(item: Any, feed_url: str) -> FeedEntry | str:
         link,
         item.get("id"),
         title if isinstance(title, str) else None,
-        _date(item.get("date_published")),
-        _date(item.get("date_modified")),
+        parse_date(item.get("date_published")),
+        parse_date(item.get("date_modified")),
         item,
     )
 
