@@ -35,6 +35,21 @@ COMMANDS = (
         supervised=True,
     ),
     Command(
+        "poll",
+        "running:cmd_poll",
+        "read the feeds that may roll over before the night, queue their entries",
+        "Fetch and parse the feeds due for an intra-day poll (those whose publication rate "
+        "says their list turns over before the next night; see `newsdesk feeds`), queue their "
+        "new entries for the nightly run and fetch no page. Exit 0 also when a run holds the "
+        "warehouse (the poll gives up, said in one line); 2 for a bad feeds file or database.",
+        (
+            FEEDS,
+            DB,
+            ALLOW_HOST,
+            arg("--every-feed", action="store_true", help="read every feed, due or not"),
+        ),
+    ),
+    Command(
         "demo",
         "running:cmd_demo",
         "serve the bundled demo site on loopback and run on it",
@@ -168,13 +183,14 @@ COMMANDS = (
     Command(
         "serve",
         "running:cmd_serve",
-        "run the nightly schedule (starts a local Prefect server if none is set)",
-        "Serve the nightly deployment of deployments/prefect.yaml. Without PREFECT_API_URL a "
+        "run the nightly and poll schedules (starts a local Prefect server if none is set)",
+        "Serve the nightly and poll deployments of deployments/prefect.yaml. Without "
+        "PREFECT_API_URL a "
         "local Prefect server is started as a child process and stopped on exit. Stop with "
         "Ctrl-C.",
         (
             arg("--prefect-file", help="deployment file (default deployments/prefect.yaml)"),
-            arg("--check", action="store_true", help="register the deployment, show its schedule"),
+            arg("--check", action="store_true", help="register the deployments, show schedules"),
         ),
         supervised=True,
     ),

@@ -52,6 +52,29 @@ def print_rows(table: tuple[Sequence[str], Sequence[Sequence[Any]]], fmt: str = 
     print(format_rows(*table, fmt))
 
 
+def coverage(s: RunSummary) -> str:
+    """Feeds that rolled over since last read, entries recovered for the gaps, and missed."""
+    return (
+        f"{s.feeds_rolled_over} feeds rolled over, {s.entries_recovered} entries recovered"
+        f" from news sitemaps, about {s.entries_missed} missed"
+    )
+
+
+def print_poll(s: RunSummary, out: TextIO | None = None) -> None:
+    """What a poll did, in a line (and the feeds it could not read), or why it gave up."""
+    if s.gave_up:
+        print(f"newsdesk: {s.gave_up}", file=out or sys.stdout)
+        return
+    read = s.feeds_ok + s.feeds_failed
+    lines = [
+        f"poll {s.run_id}: {read} of {s.feeds_total} feeds read ({s.feeds_failed} failed),"
+        f" {s.new_entries} new entries queued for the nightly run; {coverage(s)}"
+        f" ({s.seconds:.1f} s)"
+    ]
+    lines += [f"  not read: {f}" for f in s.failed_feeds if not f.endswith(": None")]
+    print("\n".join(lines), file=out or sys.stdout)
+
+
 def print_summary(s: RunSummary, out: TextIO | None = None) -> None:
     """What a run did, one stage a line, then what needs the operator."""
     lines = [
@@ -65,6 +88,7 @@ def print_summary(s: RunSummary, out: TextIO | None = None) -> None:
         f"  alerts     {s.alerts_raised} raised"
         + (f": {', '.join(s.new_countries)}" if s.new_countries else ""),
     ]
+    lines.append(f"  coverage   {coverage(s)}")
     lines += [f"  alerts     digest not delivered to {u}, retried next run" for u in s.undelivered]
     lines += [f"  not read this run: {f}" for f in s.failed_feeds]  # failed or backing off
     print("\n".join(lines), file=out or sys.stdout)

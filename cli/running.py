@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli.errors import EXIT_FAILED, EXIT_NO_FEED_FETCHED, EXIT_OK, CliError
-from cli.output import print_rows, print_summary, say
+from cli.output import print_poll, print_rows, print_summary, say
 from cli.reading import locked, open_warehouse, require_warehouse
 from ingest.errors import NewsdeskError, write_failure
 from ingest.models import RunSummary
@@ -95,6 +95,26 @@ def run_nightly(settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_nightly(settings)
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    """One intra-day poll, without Prefect (its server's start would cost more than the poll;
+    the deployment runs it as a flow). It takes the run lock itself, twice and briefly
+    (``pipeline.poll``), so it does not go through ``run_flow``; a run holding the warehouse
+    is no error: the poll gives up in one line, exit 0."""
+    from ingest.feed_list import load_feed_list
+    from warehouse.lock import holder, is_held
+
+    if is_held(settings.db):
+        run = holder(settings.db).get("run") or "another run"
+        print(f"newsdesk: poll skipped: {run} holds the warehouse")
+        return EXIT_OK
+    from pipeline.poll import run_poll
+
+    specs = load_feed_list(settings.feeds)
+    summary = run_poll(settings, specs, args.every_feed)
+    print_poll(summary)
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -77,7 +77,10 @@ def _nightly(
     summary = tally.summary
     carried = store.queued_entries(con, run_id, now)
     if carried:
-        logger.warning("%d entries left by an unfinished run are processed first", len(carried))
+        logger.info(
+            "%d queued entries (from intra-day polls, or left by an unfinished run) first",
+            len(carried),
+        )
     indexed = backfill_index(con)
     if indexed:
         logger.info("near-duplicate index: %d stored originals indexed", indexed)

@@ -1,4 +1,5 @@
-"""``newsdesk serve``: the nightly schedule from deployments/prefect.yaml, in one command.
+"""``newsdesk serve``: the nightly and poll schedules from deployments/prefect.yaml, in one
+command.
 
 Prefect's ephemeral server does not schedule, so when no ``PREFECT_API_URL`` is set this starts
 ``prefect server start`` as a child process (its state under ``PREFECT_HOME``), waits until it
@@ -24,6 +25,9 @@ import yaml
 from ingest.settings import Settings, shipped
 
 PREFECT_YAML = shipped("deployments/prefect.yaml")
+
+
+DEPLOYMENTS = ("nightly", "poll")
 
 
 def deployment_spec(path: Path = PREFECT_YAML, name: str = "nightly") -> dict[str, Any]:
@@ -87,45 +91,59 @@ def local_server(timeout: float = 180.0) -> Iterator[str]:
 
 
 def serve(settings: Settings, path: Path = PREFECT_YAML, check: bool = False) -> int:
-    """Serve the nightly deployment (``check``: register it, print its schedule, stop)."""
-    spec = deployment_spec(path)
+    """Serve the nightly and the poll deployments (``check``: register them, print their
+    schedules, stop)."""
+    specs = [deployment_spec(path, name) for name in DEPLOYMENTS]
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     if get_current_settings().api.url:
-        return _serve(spec, check, settings)
+        return _serve(specs, check, settings)
     # The server's URL for this process's client and the flow runs it starts (Prefect's
     # runner passes the current settings to them), the environment left as it was.
     with local_server() as url, temporary_settings(updates={PREFECT_API_URL: url}):
         print(f"newsdesk: started a local Prefect server at {url.removesuffix('/api')}", flush=True)
-        return _serve(spec, check, settings)
+        return _serve(specs, check, settings)
 
 
-def _serve(spec: dict[str, Any], check: bool, settings: Settings) -> int:
-    from prefect.schedules import Cron
+def _schedule(entry: dict[str, Any]) -> Any:
+    """A prefect.yaml schedule entry (``cron`` with ``timezone``, or ``interval`` seconds)."""
+    from prefect.schedules import Cron, Interval
+
+    if "cron" in entry:
+        return Cron(entry["cron"], timezone=entry.get("timezone", "UTC"))
+    return Interval(entry["interval"])
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    if "cron" in entry:
+        return f"{entry['cron']} {entry.get('timezone', 'UTC')}"
+    return f"every {entry['interval']} s"
+
+
+def _serve(specs: list[dict[str, Any]], check: bool, settings: Settings) -> int:
+    from prefect import serve as serve_all
 
     from flows.nightly import flow_for
+    from flows.poll import poll
 
-    nightly = flow_for(settings)
-    schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in spec["schedules"]]
-    limit = spec.get("concurrency_limit", {}).get("limit", 1)
-    if check:
-        deployment = nightly.to_deployment(
+    flows = {"nightly": flow_for(settings), "poll": poll}
+    deployments = [
+        flows[spec["name"]].to_deployment(
             name=spec["name"],
-            schedules=schedules,
+            schedules=[_schedule(s) for s in spec["schedules"]],
             parameters=spec.get("parameters", {}),
-            concurrency_limit=limit,
+            concurrency_limit=spec.get("concurrency_limit", {}).get("limit", 1),
         )
-        deployment_id = deployment.apply()
-        print(
-            f"newsdesk: deployment {spec['name']} registered ({deployment_id}); schedule "
-            + ", ".join(f"{s.cron} {s.timezone}" for s in schedules),
-            flush=True,
-        )
+        for spec in specs
+    ]
+    if check:
+        for spec, deployment in zip(specs, deployments, strict=True):
+            deployment_id = deployment.apply()
+            print(
+                f"newsdesk: deployment {spec['name']} registered ({deployment_id}); schedule "
+                + ", ".join(_describe(s) for s in spec["schedules"]),
+                flush=True,
+            )
         return 0
-    nightly.serve(
-        name=spec["name"],
-        schedules=schedules,
-        parameters=spec.get("parameters", {}),
-        global_limit=limit,
-    )
+    serve_all(*deployments)
     return 0

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from ingest.fetch import conditional_headers
 from ingest.models import FeedOutcome, FeedState
+from ingest.poll_schedule import poll_interval
 
 # Backoff doubles from one day and stops at a week, so a feed that comes back is noticed within
 # a week; an hour of slack keeps a nightly run that starts a little early from skipping it.
@@ -43,9 +44,14 @@ def plan_fetch(state: FeedState | None, now: datetime, force_refetch_after: int)
 
 
 def apply_outcome(
-    state: FeedState | None, outcome: FeedOutcome, now: datetime, backoff_after: int
+    state: FeedState | None,
+    outcome: FeedOutcome,
+    now: datetime,
+    backoff_after: int,
+    poll_minimum: timedelta = timedelta(minutes=10),
 ) -> FeedState:
-    """The feed's record after this run's outcome."""
+    """The feed's record after this run's outcome; a parsed fetch also sets how often the
+    feed is polled between nightly runs (``poll_schedule``), at least ``poll_minimum``."""
     state = state or FeedState(feed_url=outcome.feed_url)
     if outcome.status == "skipped":
         return state
@@ -67,6 +73,19 @@ def apply_outcome(
     }
     if outcome.listed:
         update["listed"] = outcome.listed
+        since = now - state.last_success_at if state.last_success_at else None
+        interval = poll_interval(
+            outcome.entries_per_day,
+            len(outcome.listed),
+            since if outcome.overflowed else None,
+            state.poll_every,
+            poll_minimum,
+        )
+        update |= {
+            "poll_every": interval.every,
+            "poll_reason": interval.reason,
+            "entries_per_day": outcome.entries_per_day,
+        }
     if not not_modified:
         update |= {
             "etag": outcome.etag,

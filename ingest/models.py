@@ -6,7 +6,7 @@ another machine (they pickle) without knowing its neighbours. Timestamps are tim
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +37,11 @@ class FeedState(Record):
     last_success_at: datetime | None = None
     # Canonical URLs of the entries the last parsed fetch listed (to tell a rollover).
     listed: tuple[str, ...] = ()
+    # How often the feed is polled between nightly runs (None: only nightly), and why
+    # (``ingest.poll_schedule``); the rate its entries' dates showed.
+    poll_every: timedelta | None = None
+    poll_reason: str | None = None
+    entries_per_day: float | None = None
 
 
 class FetchResult(Record):
@@ -106,6 +111,10 @@ class FeedOutcome(Record):
     # estimate of the entries missed.
     overflowed: bool = False
     missed_estimate: int | None = None
+    # The publication rate the entries' dates show (``ingest.poll_schedule``).
+    entries_per_day: float | None = None
+    # Entries of the gap taken from the site's news sitemap (``ingest.sitemaps``).
+    recovered: int = 0
 
     @property
     def failed(self) -> bool:
@@ -197,9 +206,10 @@ class Alert(Record):
 
 
 class RunSummary(BaseModel):
-    """What a run did, as printed by the CLI and stored in ``runs``."""
+    """What a run (or a poll: ``kind``) did, as printed by the CLI and stored in ``runs``."""
 
     run_id: str
+    kind: Literal["run", "poll"] = "run"
     status: Literal["completed", "failed"] = "completed"
     feeds_total: int = 0
     feeds_ok: int = 0
@@ -214,10 +224,16 @@ class RunSummary(BaseModel):
     countries_found: int = 0
     alerts_raised: int = 0
     revisions: int = 0
+    # Coverage (issue 19): feeds whose window rolled over since they were last read, entries
+    # taken from news sitemaps for those gaps, and the estimate of those still missed.
+    feeds_rolled_over: int = 0
+    entries_recovered: int = 0
+    entries_missed: int = 0
     new_countries: list[str] = Field(default_factory=list)
     failed_feeds: list[str] = Field(default_factory=list)
     undelivered: list[str] = Field(default_factory=list)  # "channel: error", one per channel
     seconds: float = 0.0
+    gave_up: str | None = None  # a poll that found the warehouse busy, and who held it
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in self.model_dump().items() if isinstance(v, int)}

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         description="Apprise URLs that receive the new-country digest (comma separated in "
         "env), e.g. json://host/hook, slack://..., mailto://..., ntfy://...",
     )
+    # A feed is never polled between nightly runs more often than this, whatever its rate.
+    poll_min_interval: float = Field(
+        default=600.0,
+        ge=0,
+        description="seconds between two intra-day polls of one feed, at least",
+    )
     # A run waits this long for another run (or a backup) to release the warehouse.
     lock_wait: float = Field(
         default=60.0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -18,6 +18,7 @@ from ingest.feed_parser import read_feed
 from ingest.feed_schedule import apply_outcome, plan_fetch
 from ingest.fetch import FetchLimits
 from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
+from ingest.poll_schedule import entries_per_day
 from ingest.session import fetch_all_sync
 from ingest.settings import Settings
 from pipeline.batch import fetch_log_row, release
@@ -125,6 +126,7 @@ def with_coverage(
             "listed": tuple(e.canonical_url for e in entries),
             "overflowed": window.overflowed,
             "missed_estimate": window.missed,
+            "entries_per_day": entries_per_day(entries),
         }
     )
 
@@ -137,6 +139,11 @@ def count_feeds(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> None:
     summary.failed_feeds = [
         f"{o.name}: {o.error}" for o in outcomes if o.failed or o.status == "skipped"
     ]
+    summary.feeds_rolled_over = sum(o.overflowed for o in outcomes)
+    summary.entries_recovered = sum(o.recovered for o in outcomes)
+    summary.entries_missed = sum(
+        max((o.missed_estimate or 0) - o.recovered, 0) for o in outcomes if o.overflowed
+    )
 
 
 def record_feeds(
@@ -164,7 +171,13 @@ def record_feeds(
         [
             (
                 o,
-                apply_outcome(states.get(o.feed_url), o, now, settings.failure_backoff_after),
+                apply_outcome(
+                    states.get(o.feed_url),
+                    o,
+                    now,
+                    settings.failure_backoff_after,
+                    timedelta(seconds=settings.poll_min_interval),
+                ),
                 new_per_feed.get(o.feed_url, 0),
             )
             for o in outcomes

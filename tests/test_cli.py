@@ -370,7 +370,7 @@ ON_A_WAREHOUSE = {
     "dedupe-index": [],
 }
 # Commands that make the warehouse when it is missing, or use none.
-MAKE_OR_NEED_NONE = {"run", "demo", "ingest-urls", "restore", "serve", "countries"}
+MAKE_OR_NEED_NONE = {"run", "poll", "demo", "ingest-urls", "restore", "serve", "countries"}
 
 
 def test_every_command_is_sorted_into_the_meta_tests() -> None:

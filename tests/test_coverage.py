@@ -4,14 +4,13 @@ recorded per run and feed with an estimate of the entries missed (issue 19, poin
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from loopback import serve
+from publishers import Publisher
 
-from flows.loopback import Handler
 from ingest.coverage import rollover
 from ingest.models import FeedEntry, FeedSpec, FeedState
 from ingest.settings import Settings
@@ -71,27 +70,6 @@ def test_new_entries_dated_before_the_last_fetch_did_not_scroll_past_it() -> Non
 def test_undated_entries_roll_over_on_continuity_alone_without_an_estimate() -> None:
     window = rollover([entry(100 + i, None) for i in range(10)], last_fetch(*range(10)))
     assert window.overflowed and window.missed is None
-
-
-class Publisher:
-    """A section that keeps publishing: its feed lists the newest ``window`` articles."""
-
-    def __init__(self, window: int = 10) -> None:
-        self.window = window
-        self.published: list[datetime] = []
-
-    def publish(self, count: int, start: datetime, every: timedelta) -> None:
-        self.published += [start + k * every for k in range(count)]
-
-    def feed(self, h: Handler) -> None:
-        newest = list(enumerate(self.published))[-self.window :]
-        items = "".join(
-            f"<item><title>Story {i}</title><link>https://news.example/{i}</link>"
-            f"<pubDate>{format_datetime(at, usegmt=True)}</pubDate></item>"
-            for i, at in reversed(newest)
-        )
-        body = f'<rss version="2.0"><channel><title>Section</title>{items}</channel></rss>'
-        h.send(200, body.encode(), {"Content-Type": "application/rss+xml"})
 
 
 def night(con: duckdb.DuckDBPyConnection, settings: Settings, spec: FeedSpec, run: str) -> None:

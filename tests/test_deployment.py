@@ -21,7 +21,7 @@ def test_prefect_yaml_validates_with_prefects_own_model() -> None:
 
     config = yaml.safe_load(PREFECT_YAML.read_text())
     model = PrefectYamlModel.model_validate(config)
-    assert [d.name for d in model.deployments] == ["nightly"]
+    assert [d.name for d in model.deployments] == ["nightly", "poll"]
 
 
 def test_entrypoint_parameters_and_concurrency() -> None:
@@ -69,6 +69,7 @@ def test_serve_check_starts_a_local_server_registers_and_stops() -> None:
     assert "started a local Prefect server at http://127.0.0.1:" in proc.stdout
     assert "deployment nightly registered" in proc.stdout
     assert "schedule 0 2 * * * UTC" in proc.stdout
+    assert "deployment poll registered" in proc.stdout and "schedule every 900 s" in proc.stdout
     url = proc.stdout.split("server at ", 1)[1].split()[0]
     import httpx
 
@@ -78,3 +79,17 @@ def test_serve_check_starts_a_local_server_registers_and_stops() -> None:
         pass
     else:
         raise AssertionError(f"the Prefect server at {url} is still running")
+
+
+def test_the_poll_deployment_reads_the_same_feeds_and_warehouse_every_quarter_hour() -> None:
+    from prefect.flows import load_flow_from_entrypoint
+
+    config = yaml.safe_load(PREFECT_YAML.read_text())
+    (poll,) = [d for d in config["deployments"] if d["name"] == "poll"]
+    flow = load_flow_from_entrypoint(str(ROOT / poll["entrypoint"]))
+    assert flow.name == "newsdesk-poll"
+    assert set(poll["parameters"]) <= set(flow.parameters.properties)
+    for key in ("feeds_file", "db_path"):
+        assert poll["parameters"][key] == nightly()["parameters"][key]
+    assert poll["schedules"] == [{"interval": 900, "active": True}]
+    assert poll["concurrency_limit"]["collision_strategy"] == "CANCEL_NEW"

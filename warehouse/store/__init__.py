@@ -55,13 +55,20 @@ from warehouse.store.feeds import (
     record_feed_outcomes,
     register_feeds,
 )
-from warehouse.store.queue import MAX_CARRIES, dequeue, queued_entries, record_feeds_and_queue
+from warehouse.store.queue import (
+    MAX_CARRIES,
+    dequeue,
+    queued_entries,
+    queued_urls,
+    record_feeds_and_queue,
+)
 from warehouse.store.revisions import move_entry_dates, store_revisions
 from warehouse.store.runs import (
     FETCH_LOG_COLUMNS,
     finish_run,
     log_fetches,
     recent_runs,
+    record_poll,
     start_run,
 )
 
@@ -94,10 +101,12 @@ __all__ = [
     "originals_by_hash",
     "pending_deliveries",
     "queued_entries",
+    "queued_urls",
     "recent_runs",
     "record_delivery",
     "record_feed_outcomes",
     "record_feeds_and_queue",
+    "record_poll",
     "register_feeds",
     "run_alerts",
     "start_run",

@@ -40,6 +40,9 @@ FEED_STATE_FIELDS = (
     "next_fetch_after",
     "last_success_at",
     "listed",
+    "poll_every",
+    "poll_reason",
+    "entries_per_day",
 )
 
 
@@ -47,7 +50,8 @@ def feed_states(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str
     rows = lookup(
         con,
         "SELECT feed_url, etag, last_modified, body_hash, coalesce(not_modified_streak, 0),"
-        " consecutive_failures, next_fetch_after, last_success_at, coalesce(listed_urls, [])"
+        " consecutive_failures, next_fetch_after, last_success_at, coalesce(listed_urls, []),"
+        " to_seconds(poll_every_s), poll_reason, entries_per_day"
         f" FROM feeds WHERE feed_url {IN_KEYS}",
         urls,
     )
@@ -78,6 +82,7 @@ def _record_run_feeds(
                 o.entries_dropped,
                 o.overflowed,
                 o.missed_estimate,
+                o.recovered,
             ]
             for o, _state, new in outcomes
         ],
@@ -85,17 +90,11 @@ def _record_run_feeds(
     )
 
 
-def record_feed_outcomes(
-    con: duckdb.DuckDBPyConnection,
-    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
-    at: datetime,
-    run_id: str | None = None,
-) -> None:
-    """Write each feed's outcome and resulting health state (with its count of new entries),
-    and, with ``run_id``, the run's per-feed record."""
-    if run_id:
-        _record_run_feeds(con, outcomes, run_id)
-    rows = [
+def _feed_update_rows(
+    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]], at: datetime
+) -> list[list[Any]]:
+    """Each read feed's values for the health update, in ``FEED_UPDATE_COLUMNS``' order."""
+    return [
         [
             o.feed_url,
             o.status,
@@ -113,10 +112,27 @@ def record_feed_outcomes(
             new_entries,
             list(state.listed),
             o.overflowed,
+            int(state.poll_every.total_seconds()) if state.poll_every else None,
+            state.poll_reason,
+            state.entries_per_day,
+            o.recovered,
         ]
         for o, state, new_entries in outcomes
         if o.status != "skipped"
     ]
+
+
+def record_feed_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: Sequence[tuple[FeedOutcome, FeedState, int]],
+    at: datetime,
+    run_id: str | None = None,
+) -> None:
+    """Write each feed's outcome and resulting health state (with its count of new entries),
+    and, with ``run_id``, the run's per-feed record."""
+    if run_id:
+        _record_run_feeds(con, outcomes, run_id)
+    rows = _feed_update_rows(outcomes, at)
     if not rows:
         return
     selects = ", ".join(f"unnest(?::JSON::{t}[]) AS {c}" for c, t in FEED_UPDATE_COLUMNS.items())
@@ -133,7 +149,10 @@ def record_feed_outcomes(
             last_entries_new = v.entries_new, listed_urls = v.listed,
             rollovers = coalesce(feeds.rollovers, 0) + v.overflowed::INTEGER,
             last_rollover_at = CASE WHEN v.overflowed THEN v.fetched_at
-                                    ELSE feeds.last_rollover_at END
+                                    ELSE feeds.last_rollover_at END,
+            poll_every_s = v.poll_every_s, poll_reason = v.poll_reason,
+            entries_per_day = v.entries_per_day,
+            recovered = coalesce(feeds.recovered, 0) + v.recovered
         FROM (SELECT {selects}) AS v
         WHERE feeds.feed_url = v.feed_url
         """,
@@ -154,6 +173,7 @@ RUN_FEED_COLUMNS = (
     "entries_dropped",
     "overflowed",
     "missed_estimate",
+    "recovered",
 )
 
 
@@ -165,6 +185,7 @@ RUN_FEED_TYPES = {
     "entries_dropped": "INTEGER",
     "overflowed": "BOOLEAN",
     "missed_estimate": "INTEGER",
+    "recovered": "INTEGER",
 }
 
 
@@ -186,6 +207,10 @@ FEED_UPDATE_COLUMNS = {
     "entries_new": "INTEGER",
     "listed": "VARCHAR[]",
     "overflowed": "BOOLEAN",
+    "poll_every_s": "INTEGER",
+    "poll_reason": "VARCHAR",
+    "entries_per_day": "DOUBLE",
+    "recovered": "INTEGER",
 }
 
 
@@ -195,7 +220,10 @@ FEED_HEALTH = """
     SELECT name, last_status AS status, last_http_status AS http,
            consecutive_failures AS failures, entries_seen AS entries,
            last_entries_new AS new, last_success_at AS last_success,
-           next_fetch_after AS backoff_until, rollovers, last_error AS error, feed_url
+           next_fetch_after AS backoff_until, rollovers, recovered,
+           entries_per_day AS per_day,
+           coalesce(CAST(poll_every AS VARCHAR), 'nightly') AS polled_every,
+           poll_reason AS why, last_error AS error, feed_url
     FROM feed_health
 """
 

@@ -14,7 +14,7 @@ from ingest.models import (
     FeedState,
 )
 from warehouse.db import transaction
-from warehouse.store.bulk import as_list
+from warehouse.store.bulk import IN_KEYS, as_list, lookup
 from warehouse.store.feeds import record_feed_outcomes
 from warehouse.store.runs import log_fetches
 
@@ -89,3 +89,11 @@ def dequeue(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -> No
         "DELETE FROM entry_queue WHERE canonical_url IN (SELECT unnest(?::JSON::VARCHAR[]))",
         [as_list(canonical_urls)],
     )
+
+
+def queued_urls(con: duckdb.DuckDBPyConnection, canonical_urls: Iterable[str]) -> set[str]:
+    """Which of these entries wait in the queue already (a poll queued them)."""
+    rows = lookup(
+        con, f"SELECT canonical_url FROM entry_queue WHERE canonical_url {IN_KEYS}", canonical_urls
+    )
+    return {r[0] for r in rows}

@@ -43,6 +43,23 @@ def finish_run(
     )
 
 
+def record_poll(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    started: datetime,
+    finished: datetime,
+    counts: dict[str, int],
+) -> None:
+    """A poll, recorded once it is done (it holds the lock only to read and to write, so a
+    row written at its start could be taken for a dead run by a run in between)."""
+    columns = [c for c in counts if c in RUN_COUNT_COLUMNS]
+    con.execute(
+        f"INSERT INTO runs (run_id, kind, status, started_at, finished_at, {', '.join(columns)})"
+        f" VALUES (?, 'poll', 'completed', ?, ?{', ?' * len(columns)})",
+        [run_id, started, finished, *[counts[c] for c in columns]],
+    )
+
+
 RUN_COUNT_COLUMNS = (
     "feeds_total",
     "feeds_ok",
@@ -56,6 +73,9 @@ RUN_COUNT_COLUMNS = (
     "duplicates",
     "countries_found",
     "alerts_raised",
+    "feeds_rolled_over",
+    "entries_recovered",
+    "entries_missed",
 )
 
 

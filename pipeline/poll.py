@@ -1,0 +1,165 @@
+"""An intra-day poll: the feeds that are due read, their new entries queued for the nightly run.
+
+A poll fetches no page and extracts nothing, so it costs seconds; the nightly run takes the
+queue with the entries it finds itself. It shares the nightly run's lock, and holds it twice,
+each time for a moment: to read the feeds' records (``begin_poll``) and to write what came of
+them (``finish_poll``); the feeds are fetched between, unlocked. A poll that finds the lock
+held gives up at once: the run holding it reads the feeds anyway. A feed whose record changed
+while the poll fetched it (a run read it in between) is left as that run wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
+from ingest.poll_schedule import poll_due
+from ingest.settings import Settings
+from pipeline.batch import select_new
+from pipeline.feeds import count_feeds, fetch_due_feeds, read_feeds, record_feeds
+from pipeline.run import new_run_id
+from warehouse import store
+from warehouse.db import connect
+from warehouse.lock import RunLocked, run_lock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A poll under way: its id and start, the feeds due and their records as read."""
+
+    run_id: str
+    now: datetime
+    feeds_total: int
+    due: tuple[FeedSpec, ...]
+    states: dict[str, FeedState]
+    started: float
+
+
+class Fetch(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        specs: Sequence[FeedSpec],
+        states: dict[str, FeedState],
+        now: datetime,
+    ) -> list[FetchResult | str]: ...
+
+
+class Read(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        specs: Sequence[FeedSpec],
+        results: Sequence[FetchResult | str],
+        states: dict[str, FeedState],
+    ) -> tuple[list[FeedOutcome], list[FeedEntry]]: ...
+
+
+def run_poll(
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    every_feed: bool = False,
+    fetch: Fetch = fetch_due_feeds,
+    read: Read = read_feeds,
+) -> RunSummary:
+    """One poll, start to end. ``fetch`` and ``read`` are the feed stages: the plain functions
+    for ``newsdesk poll`` (a poll run from cron pays no Prefect server start, about 10 s), the
+    flow's tasks for the deployment (``flows/poll.py``)."""
+    started = begin_poll(settings, specs, every_feed)
+    if isinstance(started, str):
+        log.info("%s", started)
+        return skipped(started)
+    results = fetch(settings, started.due, started.states, started.now)
+    outcomes, entries = read(settings, started.due, results, started.states)
+    summary = finish_poll(settings, started, results, outcomes, entries)
+    log.info(
+        "poll %s: %d feeds read, %d new entries queued",
+        summary.run_id,
+        summary.feeds_ok + summary.feeds_failed,
+        summary.new_entries,
+    )
+    return summary
+
+
+def skipped(reason: str) -> RunSummary:
+    """The summary of a poll that did not happen, with the one line that says why."""
+    return RunSummary(run_id="", kind="poll", gave_up=reason)
+
+
+def _busy(exc: RunLocked) -> str:
+    return f"poll skipped: {str(exc).split('; gave up')[0]}"
+
+
+def begin_poll(settings: Settings, specs: Sequence[FeedSpec], every_feed: bool) -> Poll | str:
+    """The feeds due for a poll (``every_feed``: all of them) with their records, read under
+    the run lock; or why the poll gives up (another run holds the warehouse)."""
+    now = datetime.now(UTC)
+    run_id = "poll-" + new_run_id(now)
+    try:
+        with run_lock(settings.db, run_id, 0):
+            con = connect(settings.db)
+            try:
+                store.register_feeds(con, specs)
+                states = store.feed_states(con, [s.url for s in specs])
+            finally:
+                con.close()
+    except RunLocked as exc:
+        return _busy(exc)
+    due = tuple(s for s in specs if every_feed or poll_due(states.get(s.url), now))
+    log.info("poll: %d of %d feeds due", len(due), len(specs))
+    return Poll(run_id, now, len(specs), due, states, time.monotonic())
+
+
+def finish_poll(
+    settings: Settings,
+    poll: Poll,
+    results: list[FetchResult | str],
+    outcomes: Sequence[FeedOutcome],
+    entries: Sequence[FeedEntry],
+) -> RunSummary:
+    """Record the poll's feeds and queue their new entries (not stored, not queued yet), under
+    the run lock; the poll itself recorded in ``runs`` as kind ``poll``."""
+    summary = RunSummary(run_id=poll.run_id, kind="poll", feeds_total=poll.feeds_total)
+    try:
+        with run_lock(settings.db, poll.run_id, 0):
+            con = connect(settings.db)
+            try:
+                current = store.feed_states(con, [s.url for s in poll.due])
+                kept = [
+                    i
+                    for i, spec in enumerate(poll.due)
+                    if current.get(spec.url) == poll.states.get(spec.url)
+                ]
+                feeds = {poll.due[i].url for i in kept}
+                outcomes = [outcomes[i] for i in kept]
+                fresh, _updated = select_new(con, [e for e in entries if e.feed_url in feeds])
+                queued = store.queued_urls(con, [e.canonical_url for e in fresh])
+                fresh = [e for e in fresh if e.canonical_url not in queued]
+                record_feeds(
+                    con,
+                    settings,
+                    poll.run_id,
+                    poll.now,
+                    [results[i] for i in kept],
+                    outcomes,
+                    poll.states,
+                    fresh,
+                )
+                count_feeds(summary, outcomes)
+                summary.feeds_skipped += poll.feeds_total - len(outcomes)
+                summary.entries_seen = sum(o.entries_seen for o in outcomes)
+                summary.new_entries = len(fresh)
+                summary.seconds = round(time.monotonic() - poll.started, 2)
+                store.record_poll(con, poll.run_id, poll.now, datetime.now(UTC), summary.counts())
+            finally:
+                con.close()
+    except RunLocked as exc:
+        return skipped(_busy(exc))
+    return summary
