@@ -14,7 +14,8 @@ from ingest.fetch import FetchLimits
 from ingest.models import RunSummary
 from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
-from ingest.url_lists import entries_for, parse_sitemap
+from ingest.sitemaps import parse_sitemap
+from ingest.url_lists import entries_for
 from pipeline.run import Run, backfill_index, one_run, pending_seeds
 
 # A sitemap index may point at more sitemaps; two levels cover news sites' usual layout
@@ -37,13 +38,13 @@ def crawl_sitemap(settings: Settings, url: str) -> tuple[list[str], list[str]]:
                 problems.append(f"{result.url}: {result.error}")
                 continue
             try:
-                found, nested = parse_sitemap(result.content)
+                found = parse_sitemap(result.content, limits.max_bytes)
             except ValueError as exc:
                 problems.append(f"{result.url}: {exc}")
                 continue
-            pages += found
-            children += [c for c in nested if c not in seen]
-            seen.update(nested)
+            pages += [u.url for u in found.urls]
+            children += [c for c in found.children if c not in seen]
+            seen.update(found.children)
         level = children[: max(0, MAX_SITEMAPS - len(seen))]
         if not level:
             break

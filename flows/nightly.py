@@ -19,6 +19,7 @@ from flows.tasks import (
     engine_logs,
     fetch_feeds,
     fetch_pages,
+    fill_gaps,
     finish_run,
     publish_summary,
     read_feeds,
@@ -33,6 +34,7 @@ from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import feeds
 from pipeline.batch import recheck_headers, release
+from pipeline.gaps import count_recovered
 from pipeline.run import Run, backfill_index, one_run, pending_seeds
 from pipeline.runtime import freeze_startup_heap
 from warehouse import store
@@ -93,7 +95,12 @@ def _nightly(
     results = fetch_feeds(settings, as_is(specs), as_is(states), now)
     crash_point("feeds-fetched")
     outcomes, entries = read_feeds(settings, as_is(specs), as_is(results), as_is(states))
-    fresh, updated = select_new(con, as_is([*entries, *carried]))
+    recovered = fill_gaps(
+        settings, as_is(specs), as_is(outcomes), as_is(entries), as_is(states), now
+    )
+    # Carried before recovered: an entry a poll queued is no recovery (select_new keeps the first).
+    fresh, updated = select_new(con, as_is([*entries, *carried, *recovered]))
+    outcomes = count_recovered(outcomes, fresh)
     feeds.count_feeds(summary, outcomes)
     summary.entries_seen = len(entries)
     summary.new_entries = len(fresh)

@@ -5,31 +5,27 @@ than the poll.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prefect import flow
 
-from flows.tasks import as_is, engine_logs, fetch_feeds, read_feeds
+from flows.tasks import as_is, engine_logs, fetch_feeds, fill_gaps, read_feeds
 from ingest.feed_list import load_feed_list
-from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
+from ingest.models import RunSummary
 from ingest.settings import Settings
 from pipeline.poll import run_poll
 
-
-def _fetch(
-    settings: Settings, specs: Sequence[FeedSpec], states: dict[str, FeedState], now: datetime
-) -> list[FetchResult | str]:
-    return fetch_feeds(settings, as_is(specs), as_is(states), now)
+T = TypeVar("T")
 
 
-def _read(
-    settings: Settings,
-    specs: Sequence[FeedSpec],
-    results: Sequence[FetchResult | str],
-    states: dict[str, FeedState],
-) -> tuple[list[FeedOutcome], list[FeedEntry]]:
-    return read_feeds(settings, as_is(specs), as_is(results), as_is(states))
+def _stage(stage: Callable[..., T]) -> Callable[..., T]:
+    """A feed stage's task for ``run_poll``, its arguments passed as they are (``as_is``)."""
+
+    def call(*args: Any) -> T:
+        return stage(*(as_is(a) for a in args))
+
+    return call
 
 
 @flow(name="newsdesk-poll", log_prints=False, timeout_seconds=900)
@@ -43,4 +39,7 @@ def poll(
     feed, due or not."""
     engine_logs()
     settings = Settings.from_parameters(feeds_file, db_path, None, allow_hosts)
-    return run_poll(settings, load_feed_list(settings.feeds), every_feed, _fetch, _read)
+    specs = load_feed_list(settings.feeds)
+    return run_poll(
+        settings, specs, every_feed, _stage(fetch_feeds), _stage(read_feeds), _stage(fill_gaps)
+    )

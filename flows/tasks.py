@@ -34,7 +34,7 @@ from ingest.models import (
 )
 from ingest.session import FetchSession, fetch_all_sync
 from ingest.settings import Settings
-from pipeline import batch, delivery, feeds
+from pipeline import batch, delivery, feeds, gaps
 from pipeline.run import Tally, finish, summary_markdown
 
 T = TypeVar("T")
@@ -63,6 +63,7 @@ store_seeds = task(cache_policy=NO_CACHE)(batch.store_seeds)
 read_feeds = task(cache_policy=NO_CACHE)(feeds.read_feeds)
 select_new = task(cache_policy=NO_CACHE)(batch.select_new)
 revise = task(cache_policy=NO_CACHE)(batch.revise)
+fill_gaps = task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)(gaps.fill_gaps)
 extract_and_store = task(name="extract_and_store", cache_policy=NO_CACHE)(batch.store_fetched)
 reextract_batch = task(name="reextract_batch", cache_policy=NO_CACHE)(batch.reprocess)
 

@@ -83,7 +83,11 @@ def _opml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]
                 walk(child, (*tags, title) if title else tags)
                 continue
             label = f"outline #{len(out) + 1} ({title!r})"
-            out.append((label, {"url": url, "name": title or url, "tags": list(tags)}))
+            entry: dict[str, object] = {"url": url, "name": title or url, "tags": list(tags)}
+            for field in ("sitemap", "sitemap_filter"):
+                if child.get(field):
+                    entry[field] = child.get(field)
+            out.append((label, entry))
 
     body = root.find("body")
     if body is None:
@@ -93,7 +97,7 @@ def _opml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]
 
 
 def _validate(path: Path, label: str, entry: dict[str, object]) -> FeedSpec:
-    unknown = set(entry) - {"url", "name", "tags"}
+    unknown = set(entry) - {"url", "name", "tags", "sitemap", "sitemap_filter"}
     if unknown:
         raise FeedListError(f"{path}: {label}: unknown field {sorted(unknown)[0]!r}")
     try:
@@ -104,8 +108,15 @@ def _validate(path: Path, label: str, entry: dict[str, object]) -> FeedSpec:
         raise FeedListError(f"{path}: {label}: field {field!r}: {err['msg']}") from None
     if not spec.name.strip():
         raise FeedListError(f"{path}: {label}: field 'name': must not be empty")
-    try:
-        canonical_url(spec.url)
-    except ValueError as exc:
-        raise FeedListError(f"{path}: {label}: field 'url': {exc}") from None
+    for field in ("url", "sitemap"):
+        value = getattr(spec, field)
+        try:
+            if value is not None:
+                canonical_url(value)
+        except ValueError as exc:
+            raise FeedListError(f"{path}: {label}: field {field!r}: {exc}") from None
+    if spec.sitemap_filter is not None and not spec.sitemap_filter.startswith("/"):
+        raise FeedListError(
+            f"{path}: {label}: field 'sitemap_filter': a URL path prefix starting with '/'"
+        )
     return spec

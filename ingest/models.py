@@ -22,6 +22,10 @@ class FeedSpec(Record):
     url: str
     name: str
     tags: tuple[str, ...] = ()
+    # The site's news sitemap for gap fill (default: found through robots.txt), and the URL
+    # path prefix of this feed's section in it (default: inferred from the feed's entries).
+    sitemap: str | None = None
+    sitemap_filter: str | None = None
 
 
 class FeedState(Record):

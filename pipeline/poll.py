@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from ingest.models import FeedEntry, FeedOutcome, FeedSpec, FeedState, FetchResult, RunSummary
 from ingest.poll_schedule import poll_due
 from ingest.settings import Settings
 from pipeline.batch import select_new
 from pipeline.feeds import count_feeds, fetch_due_feeds, read_feeds, record_feeds
+from pipeline.gaps import count_recovered, fill_gaps
 from pipeline.run import new_run_id
 from warehouse import store
 from warehouse.db import connect
@@ -42,24 +42,25 @@ class Poll:
     started: float
 
 
-class Fetch(Protocol):
-    def __call__(
-        self,
-        settings: Settings,
-        specs: Sequence[FeedSpec],
-        states: dict[str, FeedState],
-        now: datetime,
-    ) -> list[FetchResult | str]: ...
-
-
-class Read(Protocol):
-    def __call__(
-        self,
-        settings: Settings,
-        specs: Sequence[FeedSpec],
-        results: Sequence[FetchResult | str],
-        states: dict[str, FeedState],
-    ) -> tuple[list[FeedOutcome], list[FeedEntry]]: ...
+# The feed stages a poll runs, as ``run_poll`` takes them.
+Fetch = Callable[
+    [Settings, Sequence[FeedSpec], dict[str, FeedState], datetime], list[FetchResult | str]
+]
+Read = Callable[
+    [Settings, Sequence[FeedSpec], Sequence[FetchResult | str], dict[str, FeedState]],
+    tuple[list[FeedOutcome], list[FeedEntry]],
+]
+Fill = Callable[
+    [
+        Settings,
+        Sequence[FeedSpec],
+        Sequence[FeedOutcome],
+        Sequence[FeedEntry],
+        Mapping[str, FeedState],
+        datetime,
+    ],
+    list[FeedEntry],
+]
 
 
 def run_poll(
@@ -68,8 +69,10 @@ def run_poll(
     every_feed: bool = False,
     fetch: Fetch = fetch_due_feeds,
     read: Read = read_feeds,
+    fill: Fill = fill_gaps,
 ) -> RunSummary:
-    """One poll, start to end. ``fetch`` and ``read`` are the feed stages: the plain functions
+    """One poll, start to end. ``fetch``, ``read`` and ``fill`` are the feed stages (fill: the
+    gaps of feeds that rolled over, from news sitemaps): the plain functions
     for ``newsdesk poll`` (a poll run from cron pays no Prefect server start, about 10 s), the
     flow's tasks for the deployment (``flows/poll.py``)."""
     started = begin_poll(settings, specs, every_feed)
@@ -78,7 +81,8 @@ def run_poll(
         return skipped(started)
     results = fetch(settings, started.due, started.states, started.now)
     outcomes, entries = read(settings, started.due, results, started.states)
-    summary = finish_poll(settings, started, results, outcomes, entries)
+    recovered = fill(settings, started.due, outcomes, entries, started.states, started.now)
+    summary = finish_poll(settings, started, results, outcomes, [*entries, *recovered])
     log.info(
         "poll %s: %d feeds read, %d new entries queued",
         summary.run_id,
@@ -138,10 +142,10 @@ def finish_poll(
                     if current.get(spec.url) == poll.states.get(spec.url)
                 ]
                 feeds = {poll.due[i].url for i in kept}
-                outcomes = [outcomes[i] for i in kept]
                 fresh, _updated = select_new(con, [e for e in entries if e.feed_url in feeds])
                 queued = store.queued_urls(con, [e.canonical_url for e in fresh])
                 fresh = [e for e in fresh if e.canonical_url not in queued]
+                outcomes = count_recovered([outcomes[i] for i in kept], fresh)
                 record_feeds(
                     con,
                     settings,
@@ -155,6 +159,7 @@ def finish_poll(
                 count_feeds(summary, outcomes)
                 summary.feeds_skipped += poll.feeds_total - len(outcomes)
                 summary.entries_seen = sum(o.entries_seen for o in outcomes)
+                summary.entries_recovered = sum(o.recovered for o in outcomes)
                 summary.new_entries = len(fresh)
                 summary.seconds = round(time.monotonic() - poll.started, 2)
                 store.record_poll(con, poll.run_id, poll.now, datetime.now(UTC), summary.counts())

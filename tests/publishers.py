@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 from flows.loopback import Handler
+
+Route = Callable[[Handler], None]
 
 
 class Publisher:
@@ -36,3 +40,58 @@ class Publisher:
         )
         body = f'<rss version="2.0"><channel><title>Section</title>{items}</channel></rss>'
         h.send(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+
+class Site:
+    """Sections of one site and, when ``news_sitemap``, its Google News sitemap (the last 48
+    hours of every section, gzip, behind an index named in robots.txt)."""
+
+    def __init__(self, sections: dict[str, Publisher], news_sitemap: bool = True) -> None:
+        self.sections = sections
+        self.news_sitemap = news_sitemap
+
+    def serve_at(self, base: str) -> None:
+        for publisher in self.sections.values():
+            publisher.site = base
+
+    def routes(self) -> dict[str, Route]:
+        routes: dict[str, Route] = {f"/{name}.xml": p.feed for name, p in self.sections.items()}
+        routes["/robots.txt"] = self.robots
+        if self.news_sitemap:
+            routes["/sitemap-index.xml"] = self.index
+            routes["/sitemap-news.xml.gz"] = self.news
+        return routes
+
+    def robots(self, h: Handler) -> None:
+        lines = "User-agent: *\nAllow: /\n"
+        if self.news_sitemap:
+            base = next(iter(self.sections.values())).site
+            lines += f"Sitemap: {base}/sitemap-index.xml\n"
+        h.send(200, lines.encode(), {"Content-Type": "text/plain"})
+
+    def index(self, h: Handler) -> None:
+        base = next(iter(self.sections.values())).site
+        body = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{base}/sitemap-news.xml.gz</loc></sitemap></sitemapindex>"
+        )
+        h.send(200, body.encode(), {"Content-Type": "application/xml"})
+
+    def news(self, h: Handler) -> None:
+        newest = max((at for p in self.sections.values() for at in p.published), default=None)
+        urls = "".join(
+            f"<url><loc>{p.url(i)}</loc><news:news><news:publication>"
+            "<news:name>Loopback</news:name><news:language>en</news:language>"
+            f"</news:publication><news:publication_date>{at.isoformat()}"
+            "</news:publication_date><news:title>Story</news:title></news:news></url>"
+            for p in self.sections.values()
+            for i, at in enumerate(p.published)
+            if newest is not None and at > newest - timedelta(hours=48)
+        )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+            ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            f"{urls}</urlset>"
+        )
+        h.send(200, gzip.compress(body.encode()), {"Content-Type": "application/x-gzip"})

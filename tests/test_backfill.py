@@ -8,7 +8,8 @@ import pytest
 from conftest import SEEDS
 
 from flows.demo import SITE_DIR, serve_site
-from ingest.url_lists import parse_sitemap, read_url_list
+from ingest.sitemaps import parse_sitemap
+from ingest.url_lists import read_url_list
 
 SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -31,17 +32,18 @@ def test_url_list_skips_comments_and_names_bad_lines() -> None:
 
 
 def test_sitemap_parsing() -> None:
-    pages, children = parse_sitemap(SITEMAP.format(base="https://s.example").encode())
+    found = parse_sitemap(SITEMAP.format(base="https://s.example").encode())
+    pages, children = [u.url for u in found.urls], found.children
     assert (
         pages
         == [
             "https://s.example/courier/world/iceland-geothermal.html",
             "https://s.example/harbor/2026/11/copper-output.html",
         ]
-        and children == []
+        and children == ()
     )
-    pages, children = parse_sitemap(INDEX.format(base="https://s.example").encode())
-    assert pages == [] and children[0] == "https://s.example/sitemap-news.xml"
+    found = parse_sitemap(INDEX.format(base="https://s.example").encode())
+    assert found.urls == () and found.children[0] == "https://s.example/sitemap-news.xml"
     for bad, reason in (
         (b"<html><body/></html>", "not a sitemap"),
         (b"<urlset", "not valid XML"),

@@ -16,6 +16,7 @@ from ingest.models import FeedEntry, FeedSpec, FeedState
 from ingest.settings import Settings
 from pipeline.batch import select_new
 from pipeline.feeds import fetch_due_feeds, read_feeds, record_feeds
+from pipeline.gaps import count_recovered, fill_gaps
 from warehouse import store
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -72,14 +73,25 @@ def test_undated_entries_roll_over_on_continuity_alone_without_an_estimate() -> 
     assert window.overflowed and window.missed is None
 
 
-def night(con: duckdb.DuckDBPyConnection, settings: Settings, spec: FeedSpec, run: str) -> None:
-    """The feeds half of a night, as the flow runs it (pages are not the point here)."""
+def night(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    specs: FeedSpec | list[FeedSpec],
+    run: str,
+) -> None:
+    """The feeds half of a night, as the flow runs it, gap fill included (pages are not the
+    point here)."""
+    specs = specs if isinstance(specs, list) else [specs]
     now = datetime.now(UTC)
-    store.register_feeds(con, [spec])
-    states = store.feed_states(con, [spec.url])
-    results = fetch_due_feeds(settings, [spec], states, now)
-    outcomes, entries = read_feeds(settings, [spec], results, states)
-    fresh, _updated = select_new(con, entries)
+    store.register_feeds(con, specs)
+    states = store.feed_states(con, [s.url for s in specs])
+    results = fetch_due_feeds(settings, specs, states, now)
+    outcomes, entries = read_feeds(settings, specs, results, states)
+    recovered = fill_gaps(settings, specs, outcomes, entries, states, now)
+    queued = store.queued_urls(con, [e.canonical_url for e in recovered])  # the night carries them
+    fresh, _updated = select_new(con, [*entries, *recovered])
+    fresh = [e for e in fresh if e.canonical_url not in queued]
+    outcomes = count_recovered(outcomes, fresh)
     record_feeds(con, settings, run, now, results, outcomes, states, fresh)
 
 

@@ -51,6 +51,14 @@ def test_toml_feed_list(tmp_path: Path) -> None:
             'name = "B"\n',
             "feeds entry #2 ('B'): field 'url': duplicate",
         ),
+        (
+            '[[feeds]]\nurl = "https://a/rss"\nname = "S"\nsitemap = "file:///etc/passwd"\n',
+            "field 'sitemap': not an http(s) URL",
+        ),
+        (
+            '[[feeds]]\nurl = "https://a/rss"\nname = "S"\nsitemap_filter = "world"\n',
+            "field 'sitemap_filter': a URL path prefix starting with '/'",
+        ),
         ("feeds = 3\n", "expected [[feeds]] tables"),
         ("[[feeds]\n", "not valid TOML"),
     ],
@@ -178,3 +186,21 @@ def test_missing_or_empty_feed_list(tmp_path: Path) -> None:
         load_feed_list(tmp_path / "none.toml")
     with pytest.raises(FeedListError, match="no feeds listed"):
         load_feed_list(write(tmp_path, "empty.toml", "feeds = []\n"))
+
+
+def test_a_feed_may_name_its_news_sitemap_and_section_in_toml_or_opml(tmp_path: Path) -> None:
+    toml = write(
+        tmp_path,
+        "feeds.toml",
+        '[[feeds]]\nurl = "https://a.example/world/rss"\nname = "World"\n'
+        'sitemap = "https://a.example/news.xml"\nsitemap_filter = "/world/"\n',
+    )
+    opml = write(
+        tmp_path,
+        "feeds.opml",
+        '<opml version="2.0"><body><outline text="World" xmlUrl="https://a.example/world/rss"'
+        ' sitemap="https://a.example/news.xml" sitemap_filter="/world/"/></body></opml>',
+    )
+    for path in (toml, opml):
+        (spec,) = load_feed_list(path)
+        assert (spec.sitemap, spec.sitemap_filter) == ("https://a.example/news.xml", "/world/")
