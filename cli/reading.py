@@ -97,7 +97,12 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.lock import is_held
-    from warehouse.store import feeds_needing_attention, recent_runs, undelivered_digests
+    from warehouse.store import (
+        feeds_needing_attention,
+        polls_since_last_run,
+        recent_runs,
+        undelivered_digests,
+    )
 
     # The live file when no run holds it: a failed or killed run is only recorded there.
     con = open_warehouse(settings.db, live=True)
@@ -105,6 +110,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         runs = recent_runs(con, args.runs, running_alive=is_held(settings.db))
         feeds = feeds_needing_attention(con)
         digests = undelivered_digests(con)
+        polls = polls_since_last_run(con)
     finally:
         con.close()
     latest = dict(zip(runs[0], runs[1][0], strict=True)) if runs[1] else None
@@ -113,6 +119,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Last run {latest['run_id']}: {latest['status'].upper()}{error}\n")
     print(f"Last {args.runs} runs:")
     print_rows(runs)
+    count, read, queued, recovered = polls
+    print(
+        f"\nPolls since the last run: {count} ({read} feed reads, {queued} entries queued,"
+        f" {recovered} recovered from news sitemaps)"
+        if count
+        else "\nPolls since the last run: none"
+    )
     for title, table in (
         ("Feeds that need attention", feeds),
         ("Alert digests not delivered (retried by the next run)", digests),

@@ -99,7 +99,7 @@ def feeds_table(db: Path) -> list[tuple]:
 
 
 def test_polls_read_the_feeds_that_need_it_and_queue_only_new_entries(
-    settings: Settings, sections: tuple[Publisher, Publisher]
+    settings: Settings, sections: tuple[Publisher, Publisher], capsys
 ) -> None:
     busy, quiet = sections
     settings = poll_settings(settings)
@@ -133,6 +133,12 @@ def test_polls_read_the_feeds_that_need_it_and_queue_only_new_entries(
         ("poll", "completed", 0, 0),
         ("poll", "completed", 2, 3),
     ]
+    from cli.main import main
+
+    assert main(["status", "--db", str(settings.db)]) == 0
+    out = capsys.readouterr().out
+    assert "Polls since the last run: 3 (4 feed reads, 23 entries queued, 0 recovered" in out
+    assert "poll-" not in out  # polls are not runs in the runs table
 
 
 def test_a_poll_gives_up_quietly_when_a_run_holds_the_warehouse(

@@ -4,7 +4,7 @@ from pathlib import Path
 from conftest import make_article
 
 from cli.main import main
-from ingest.models import Alert, CountryMention
+from ingest.models import Alert, CountryMention, FeedSpec
 from warehouse import store
 from warehouse.db import connect
 
@@ -60,6 +60,17 @@ def test_report_renders_html_and_png_from_a_warehouse(tmp_path: Path, capsys) ->
         run_id="r",
     )
     store.store_batch(con, [*arts, copy], mentions, [alert])
+    store.register_feeds(con, [FeedSpec(url="https://news.example/rss", name="Harbor Daily")])
+    for run, overflowed, missed, recovered in (("r1", False, None, 0), ("r2", True, 20, 15)):
+        con.execute(
+            "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'completed')", [run, today]
+        )
+        con.execute(
+            "INSERT INTO run_feeds (run_id, feed_url, name, status, entries_seen, new_entries,"
+            " overflowed, missed_estimate, recovered) VALUES (?, ?, 'Harbor Daily', 'ok', 10, 10,"
+            " ?, ?, ?)",
+            [run, "https://news.example/rss", overflowed, missed, recovered],
+        )
     con.close()
     out = tmp_path / "report"
     assert main(["report", "--days", "7", "--out", str(out), "--db", str(db)]) == 0
@@ -73,3 +84,5 @@ def test_report_renders_html_and_png_from_a_warehouse(tmp_path: Path, capsys) ->
     assert "Evening Courier" in page
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     assert f"to {today:%Y-%m-%d}" in page
+    # Coverage per feed over the period: 20 new, 1 rollover, 15 recovered, about 5 missed.
+    assert "<td>20</td><td>1</td><td>15</td><td>5</td><td>nightly</td>" in page

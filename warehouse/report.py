@@ -83,15 +83,36 @@ def build_report(
     )
     feeds = _rows(
         con,
-        "SELECT name, last_status, consecutive_failures, last_error, "
-        "last_success_at FROM feed_health ORDER BY needs_attention DESC, name",
-        [],
+        "SELECT h.name, h.last_status, h.consecutive_failures, h.last_error, h.last_success_at,"
+        " coalesce(c.seen, 0), coalesce(c.rollovers, 0), coalesce(c.recovered, 0),"
+        " coalesce(c.missed, 0), h.poll_every FROM feed_health h LEFT JOIN ("
+        "  SELECT f.feed_url, sum(f.new_entries) AS seen, count(*) FILTER (f.overflowed)"
+        "  AS rollovers, sum(f.recovered) AS recovered, sum(greatest(coalesce("
+        "  f.missed_estimate, 0) - f.recovered, 0)) FILTER (f.overflowed) AS missed"
+        "  FROM run_feeds f JOIN runs r USING (run_id)"
+        "  WHERE r.started_at::DATE BETWEEN ? AND ? GROUP BY f.feed_url"
+        " ) c USING (feed_url) ORDER BY h.needs_attention DESC, h.name",
+        [start, today],
     )
     out.mkdir(parents=True, exist_ok=True)
     png_path, html_path = out / "countries.png", out / "report.html"
     png_path.write_bytes(png)
     html_path.write_text(_html(today, days, png, new, clusters, feeds, totals), encoding="utf-8")
     return html_path, png_path
+
+
+FEED_HEADERS = [
+    "feed",
+    "last status",
+    "failures in a row",
+    "last error",
+    "last success",
+    "new entries",
+    "rollovers",
+    "recovered",
+    "est. missed",
+    "polled every",
+]
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -130,6 +151,11 @@ def _html(
             str(r[2]),
             e(r[3] or ""),
             e(f"{r[4]:%Y-%m-%d %H:%M}" if r[4] else ""),
+            str(r[5]),
+            str(r[6]),
+            str(r[7]),
+            str(r[8]),
+            e(str(r[9]) if r[9] is not None else "nightly"),
         ]
         for r in feeds
     ]
@@ -154,6 +180,9 @@ th {{ background: #f6f6f6; }} .none {{ color: #888; }} img {{ max-width: 100%; }
 <h2>Most syndicated stories</h2>
 {_table(["story", "copies", "carried by"], cluster_rows)}
 <h2>Feed health</h2>
-{_table(["feed", "last status", "failures in a row", "last error", "last success"], feed_rows)}
+<p>Coverage over the period: new entries found, how often the feed's list rolled over between
+two reads, the entries recovered from news sitemaps, the entries estimated missed, and how
+often the feed is polled between nights.</p>
+{_table(FEED_HEADERS, feed_rows)}
 </body></html>
 """

@@ -60,6 +60,19 @@ def record_poll(
     )
 
 
+def polls_since_last_run(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int, int]:
+    """Polls since the last run started: how many, feeds they read, entries they queued and
+    entries they recovered from news sitemaps."""
+    row = con.execute(
+        "SELECT count(*), coalesce(sum(feeds_ok + feeds_failed), 0),"
+        " coalesce(sum(new_entries), 0), coalesce(sum(entries_recovered), 0) FROM runs"
+        " WHERE kind = 'poll' AND started_at > coalesce((SELECT max(started_at) FROM runs"
+        " WHERE kind IS DISTINCT FROM 'poll'), '-infinity'::TIMESTAMPTZ)"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
 RUN_COUNT_COLUMNS = (
     "feeds_total",
     "feeds_ok",
@@ -126,10 +139,12 @@ def recent_runs(
                started_at, round(epoch(finished_at - started_at), 1) AS seconds,
                feeds_ok, feeds_failed, feeds_skipped AS backing_off, new_entries,
                articles_stored AS stored, duplicates, alerts_raised AS alerts,
+               feeds_rolled_over AS rolled_over, entries_recovered AS recovered,
+               entries_missed AS missed,
                CASE WHEN status = 'running' AND NOT ?
                     THEN 'the process ended without finishing the run (killed?)'
                     ELSE error END AS error
-        FROM runs ORDER BY started_at DESC LIMIT ?
+        FROM runs WHERE kind IS DISTINCT FROM 'poll' ORDER BY started_at DESC LIMIT ?
         """,
         [running_alive, running_alive, limit],
     )
