@@ -43,6 +43,7 @@ bench: setup
 eval: setup
 	$(UV) run --frozen python -m benchmarks.eval_dedupe
 	$(UV) run --frozen python -m benchmarks.eval_countries
+	$(UV) run --frozen python -m benchmarks.eval_extraction
 
 # Every crash point of ingest/faults.py, and the second passage of the repeated ones.
 crash: setup

@@ -17,7 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "docs" / "benchmarks.json"
-SECTIONS = ("fetch", "pipeline", "dedupe", "stages", "e2e", "hostile")
+SECTIONS = ("fetch", "pipeline", "dedupe", "stages", "e2e", "hostile", "coverage")
 PACKAGES = ("prefect", "duckdb", "trafilatura", "feedparser", "httpx", "pyahocorasick")
 
 

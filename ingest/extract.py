@@ -106,21 +106,64 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
 }
 
 
-def extract_page(page: FetchResult) -> ExtractedPage | str:
-    """Extract one page; returns the record, or a one-line reason why there is no article."""
+# When the precise pass finds too little: recall first, tables kept (an article laid out in a
+# table, a page whose precise pass keeps only a notice).
+RECALL_OPTIONS: dict[str, Any] = {
+    **TRAFILATURA_OPTIONS,
+    "favor_precision": False,
+    "favor_recall": True,
+    "include_tables": True,
+}
+# What a text that is only a site's notice says; such a text is no article, however long.
+_BOILERPLATE = re.compile(
+    r"cookie|reprint|all rights reserved|copyright|©|javascript|subscribe|newsletter"
+    r"|terms of (use|service)|privacy policy|sign in|log in|enable|browser",
+    re.I,
+)
+BOILERPLATE_MAX_CHARS = 600
+
+
+def is_boilerplate(text: str) -> bool:
+    """A short text every sentence of which is a site's notice (cookies, reprint rights,
+    sign-in, newsletter), not an article."""
+    if len(text) > BOILERPLATE_MAX_CHARS:
+        return False
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", text) if s.strip()]
+    return bool(sentences) and all(_BOILERPLATE.search(s) for s in sentences)
+
+
+def _extract(html: str | bytes, url: str, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """trafilatura's document (metadata) and its normalized text, title line dropped."""
+    doc = trafilatura.bare_extraction(html, url=url, **options)
+    if doc is None:
+        return {}, ""
+    found: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()
+    title = _clean(found.get("title"))
+    return found, _drop_title_line(normalize_text(str(found.get("text") or "")), title)
+
+
+def extract_page(page: FetchResult, fallback: bool = True) -> ExtractedPage | str:
+    """Extract one page; returns the record, or a one-line reason why there is no article.
+
+    The precise pass first; when it finds no text, too little or only a notice, a pass
+    favouring recall with tables (``fallback``; off only to measure what it adds)."""
     html = decode_html(page.content, page.headers.get("content-type"))
     try:
-        doc = trafilatura.bare_extraction(html, url=page.final_url, **TRAFILATURA_OPTIONS)
+        doc, text = _extract(html, page.final_url, TRAFILATURA_OPTIONS)
+        weak = len(text) < MIN_TEXT_CHARS or is_boilerplate(text)
+        if weak and fallback:
+            again, more = _extract(html, page.final_url, RECALL_OPTIONS)
+            if len(more) > len(text) and not is_boilerplate(more):
+                doc, text = again, more
     except Exception as exc:  # trafilatura raises many kinds on hostile HTML; never stop the run
         return f"extraction failed: {exc.__class__.__name__}: {exc}"
-    if doc is None:
+    if not doc:
         return "no extractable text"
-    if not isinstance(doc, dict):
-        doc = doc.as_dict()
-    title = _clean(doc.get("title"))
-    text = _drop_title_line(normalize_text(str(doc.get("text") or "")), title)
+    if is_boilerplate(text):
+        return f"only a site notice, no article ({text[:60]!r})"
     if len(text) < MIN_TEXT_CHARS:
         return f"no article text ({len(text)} characters)"
+    title = _clean(doc.get("title"))
     return ExtractedPage(
         url=page.url,
         final_url=page.final_url,

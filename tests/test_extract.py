@@ -257,3 +257,37 @@ def test_a_worker_stuck_in_c_code_is_killed_and_only_its_page_given_up(
         "extraction workers replaced: one page given up: the extraction worker died (out of"
         " memory?)",
     ]
+
+
+def _fixture_page(name: str) -> FetchResult:
+    url = "https://fixture.example/story"
+    content = (FIXTURES / "pages" / name).read_bytes()
+    return FetchResult(url=url, final_url=url, status=200, content=content)
+
+
+def test_an_article_in_a_layout_table_is_kept_by_the_recall_pass() -> None:
+    """The precise pass drops tables and finds nothing; the recall pass with tables finds
+    the article (issue 19, point 4)."""
+    page = _fixture_page("layout_table.html")
+    assert extract_page(page, fallback=False) == "no extractable text"
+    article = extract_page(page)
+    assert not isinstance(article, str)
+    assert "a third of its capacity" in article.text
+    assert "allocation will be cut by a fifth" in article.text
+
+
+def test_a_page_of_site_notices_is_no_article_whichever_pass() -> None:
+    reason = extract_page(_fixture_page("notice_only.html"))
+    assert isinstance(reason, str) and reason.startswith("only a site notice, no article")
+
+
+def test_an_article_that_mentions_cookies_is_still_an_article() -> None:
+    from ingest.extract import is_boilerplate
+
+    assert is_boilerplate("We use cookies. Please enable JavaScript in your browser.")
+    story = (
+        "The bakery on Mill Street sold its last cookie on Saturday after forty years. "
+        "Its owner said rising flour prices made the shop impossible to keep open."
+    )
+    assert not is_boilerplate(story)
+    assert not is_boilerplate("Copyright lawyers met in Geneva. " * 30)  # long: an article
