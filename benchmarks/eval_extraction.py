@@ -7,13 +7,19 @@ options were looked at on: these are in-sample figures.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import trafilatura
 
 from benchmarks.corpus import CORPUS, available, manifest
+from benchmarks.sites import SiteSpec, serve_hosts_process
 from ingest.extract import decode_html, extract_page
 from ingest.models import FetchResult
 from ingest.normalize import normalize_text
@@ -69,12 +75,74 @@ def evaluate(fallback: bool) -> dict[str, Any]:
     }
 
 
+def _default_extracts(row: dict[str, Any]) -> bool:
+    content = (CORPUS / str(row["file"])).read_bytes()
+    text = trafilatura.extract(decode_html(content, None), url="https://corpus.example/") or ""
+    return len(normalize_text(text)) >= DEFAULT_MIN_CHARS
+
+
+def served_behind_feeds() -> dict[str, Any]:
+    """Every corpus page behind RSS feeds on loopback, one ``newsdesk run``: each page that
+    trafilatura's defaults extract must be stored (as an original or a duplicate) or have its
+    reason in ``fetch_log``."""
+    rows = manifest()
+    pages = {f"/p/{r['id']}.html": (CORPUS / str(r["file"])).read_bytes() for r in rows}
+    paths = sorted(pages)
+    for k in range(0, len(paths), 25):
+        items = "".join(
+            f"<item><title>{p}</title><link>{{base}}{p}</link></item>" for p in paths[k : k + 25]
+        )
+        pages[f"/feeds/{k // 25}.xml"] = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>f{k}</title>{items}'
+            "</channel></rss>"
+        ).encode()
+    tmp = Path(tempfile.mkdtemp(prefix="newsdesk-extraction-"))
+    with serve_hosts_process(SiteSpec(pages=pages), 1) as (bases, _hits):
+        feeds = tmp / "feeds.toml"
+        feeds.write_text(
+            "".join(
+                f'[[feeds]]\nurl = "{bases[0]}/feeds/{k}.xml"\nname = "corpus {k}"\n'
+                for k in range((len(paths) + 24) // 25)
+            )
+        )
+        env = {
+            **os.environ,
+            "NEWSDESK_DB": str(tmp / "w.duckdb"),
+            "NEWSDESK_FEEDS": str(feeds),
+            "NEWSDESK_ALLOW_HOSTS": "127.0.0.1",
+            "NEWSDESK_PER_HOST_CONNECTIONS": "8",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "cli", "run"], env=env, check=False, capture_output=True
+        )
+    con = duckdb.connect(str(tmp / "w.duckdb"), read_only=True)
+    stored = {u.rsplit("/", 1)[-1] for (u,) in con.execute("SELECT url FROM articles").fetchall()}
+    logged = {
+        u.rsplit("/", 1)[-1]: e
+        for u, e in con.execute(
+            "SELECT url, error FROM fetch_log WHERE kind = 'page' AND error IS NOT NULL"
+        ).fetchall()
+    }
+    con.close()
+    wanted = [r for r in rows if _default_extracts(r)]
+    missing = [r["id"] for r in wanted if f"{r['id']}.html" not in stored]
+    return {
+        "default_extractable": len(wanted),
+        "stored": len(wanted) - len(missing),
+        "not_stored_with_reason": {
+            m: logged[f"{m}.html"] for m in missing if f"{m}.html" in logged
+        },
+        "not_stored_without_reason": [m for m in missing if f"{m}.html" not in logged],
+    }
+
+
 def main() -> int:
     if not available():
         print("the shared corpus is not here (../shared/corpus)", file=sys.stderr)
         return 2
     for label, fallback in (("before (precision only)", False), ("after (recall fallback)", True)):
         print(label, evaluate(fallback), flush=True)
+    print("served behind feeds, one run:", served_behind_feeds(), flush=True)
     return 0
 
 

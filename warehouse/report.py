@@ -101,6 +101,11 @@ def build_report(
     return html_path, png_path
 
 
+FEED_NOTE = (
+    "Coverage over the period: new entries found, how often the feed's list rolled over between"
+    " two reads, the entries recovered from news sitemaps, the entries estimated missed, and how"
+    " often the feed is polled between nights."
+)
 FEED_HEADERS = [
     "feed",
     "last status",
@@ -121,6 +126,20 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _feed_row(r: Any) -> list[str]:
+    """A feed's health and coverage cells, escaped."""
+    e = html.escape
+    return [
+        e(r[0]),
+        e(r[1] or "never fetched"),
+        str(r[2]),
+        e(r[3] or ""),
+        e(f"{r[4]:%Y-%m-%d %H:%M}" if r[4] else ""),
+        *(str(n) for n in r[5:9]),
+        e(str(r[9]) if r[9] is not None else "nightly"),
+    ]
 
 
 def _html(
@@ -144,21 +163,7 @@ def _html(
         for r in new
     ]
     cluster_rows = [[e(r[0] or ""), str(r[1]), e(", ".join(r[2] or []))] for r in clusters]
-    feed_rows = [
-        [
-            e(r[0]),
-            e(r[1] or "never fetched"),
-            str(r[2]),
-            e(r[3] or ""),
-            e(f"{r[4]:%Y-%m-%d %H:%M}" if r[4] else ""),
-            str(r[5]),
-            str(r[6]),
-            str(r[7]),
-            str(r[8]),
-            e(str(r[9]) if r[9] is not None else "nightly"),
-        ]
-        for r in feeds
-    ]
+    feed_rows = [_feed_row(r) for r in feeds]
     top = ", ".join(
         f"{e(k)} ({v})" for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     )
@@ -180,9 +185,7 @@ th {{ background: #f6f6f6; }} .none {{ color: #888; }} img {{ max-width: 100%; }
 <h2>Most syndicated stories</h2>
 {_table(["story", "copies", "carried by"], cluster_rows)}
 <h2>Feed health</h2>
-<p>Coverage over the period: new entries found, how often the feed's list rolled over between
-two reads, the entries recovered from news sitemaps, the entries estimated missed, and how
-often the feed is polled between nights.</p>
+<p>{FEED_NOTE}</p>
 {_table(FEED_HEADERS, feed_rows)}
 </body></html>
 """
