@@ -172,7 +172,7 @@ def _newsdesk(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return time.monotonic() - started, proc.stdout
 
 
-def _run_feeds(db: Path, run_id_like: str) -> list[tuple[Any, ...]]:
+def _run_feeds(db: Path) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return con.execute(
@@ -211,7 +211,7 @@ def acceptance() -> dict[str, Any]:
         first, _ = _newsdesk(["run"], env)
         time.sleep(60)
         second, _ = _newsdesk(["run"], env)
-        after_second = _run_feeds(db, "run")
+        after_second = _run_feeds(db)
         first_poll = datetime.now(UTC)
         polls: list[float] = []
         while (datetime.now(UTC) - first_poll).total_seconds() < 60:
@@ -221,7 +221,7 @@ def acceptance() -> dict[str, Any]:
         for p in (a, b):
             p.stopped.set()
         final, _ = _newsdesk(["run"], env)
-        after_final = _run_feeds(db, "run")
+        after_final = _run_feeds(db)
     con = duckdb.connect(str(db), read_only=True)
     stored = {
         r[0] for r in con.execute("SELECT url FROM articles WHERE source = 'feed'").fetchall()

@@ -101,8 +101,7 @@ def parse_sitemap(content: bytes, max_bytes: int = 10_000_000) -> Sitemap:
 
 def robots_sitemaps(robots_txt: str) -> list[str]:
     """The sitemaps a robots.txt names, news sitemaps first (by name)."""
-    named = list(dict.fromkeys(Protego.parse(robots_txt).sitemaps))
-    return sorted(named, key=lambda url: "news" not in url.lower())
+    return news_first(Protego.parse(robots_txt).sitemaps)
 
 
 def news_first(children: Iterable[str]) -> list[str]:

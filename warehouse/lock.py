@@ -23,7 +23,11 @@ _HELD: dict[Path, int] = {}
 
 
 class RunLocked(NewsdeskError):
-    """Another run holds the warehouse."""
+    """Another run holds the warehouse; ``busy`` says who ("warehouse … is busy: … holds …")."""
+
+    def __init__(self, busy: str, waited: float) -> None:
+        super().__init__(f"{busy}; gave up after {waited:g} s (NEWSDESK_LOCK_WAIT)")
+        self.busy = busy
 
 
 def lock_path(db: Path) -> Path:
@@ -90,8 +94,7 @@ def run_lock(db: Path, run: str, wait: float, poll: float = 0.2) -> Iterator[str
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise RunLocked(
-                        f"warehouse {db} is busy: {_describe(holder(db))} holds {path.name}; "
-                        f"gave up after {wait:g} s (NEWSDESK_LOCK_WAIT)"
+                        f"warehouse {db} is busy: {_describe(holder(db))} holds {path.name}", wait
                     ) from None
                 time.sleep(poll)
         previous = holder(db)
