@@ -92,23 +92,38 @@ class FetchSession:
         otherwise hold them all (25 pages of 9.5 MB after a first batch of small ones)."""
         started = [(url, self._call(self._fetcher.fetch(url, limits))) for url in urls]
         futures = [f for _, f in started]
-
-        def full() -> bool:
-            arrived = sum(len(f.result().content) for f in futures if f.done())
-            return byte_budget is not None and arrived >= byte_budget
-
-        wait_until(lambda: all(f.done() for f in futures) or full(), patience)
-        cut = full()
+        if byte_budget is not None:
+            self._end_at_budget(futures, byte_budget)
+        wait_until(lambda: all(f.done() for f in futures), patience)
         done = []
         for url, future in started:
-            if future.done():
-                done.append(future.result())
-            elif cut:
-                future.cancel()
+            if future.cancelled():
                 self._unfetched.append(url)
+            elif future.done():
+                done.append(future.result())
             else:
                 self._late.append(future)
         return done + self._take_late(wait=False)
+
+    @staticmethod
+    def _end_at_budget(
+        futures: list[concurrent.futures.Future[FetchResult]], byte_budget: int
+    ) -> None:
+        """Cancel the batch's other requests as the body that reaches the budget arrives (in
+        the loop's thread, as it arrives: a poll would let more bodies in between)."""
+        arrived = 0
+
+        def tally(future: concurrent.futures.Future[FetchResult]) -> None:
+            nonlocal arrived
+            if future.cancelled() or future.exception() is not None:
+                return
+            arrived += len(future.result().content)
+            if arrived >= byte_budget:
+                for other in futures:
+                    other.cancel()  # a request in flight is dropped; a done one is kept
+
+        for future in futures:
+            future.add_done_callback(tally)
 
     def unfetched(self) -> list[str]:
         """The URLs the last batches gave back unfetched (see ``fetch_some``); once each."""
