@@ -19,21 +19,35 @@ import ahocorasick
 import pycountry
 from babel import Locale
 
+from ingest import gazetteer_more
+from ingest.country_context import (
+    bounded,
+    in_other_name,
+    in_quoted_title,
+    in_region_name,
+    is_language_use,
+    is_person,
+    is_us_place,
+)
 from ingest.gazetteer import (
     ABBREVIATIONS,
     ALTERNATES,
+    COMBINING_FORMS,
     CONTEXT_RULES,
     DEMONYMS,
     ELLIPTIC_EXPRESSIONS,
     GUARDED_NAMES,
     NOT_COUNTRIES,
-    PERSON_NAMES,
-    STATE_WORDS,
 )
 from ingest.gazetteer_i18n import adjectives, extra_names, language_names, people
 from ingest.name_cases import inflect_name
+from ingest.text_language import guess_languages
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "pl", "nl", "ru", "uk")
+# The languages whose names of countries (CLDR) and their case forms the gazetteer holds.
+LANGUAGES = (
+    *("en", "de", "fr", "es", "it", "pt", "pl", "nl", "ru", "uk"),
+    *("fi", "sv", "da", "nb", "cs", "hu", "ro", "tr"),
+)
 # Not labelled by the definition: Antarctica, and user-assigned or exceptional codes.
 EXCLUDED_CODES = frozenset({"AQ", "XK", "EU", "UN", "EZ", "QO", "ZZ"})
 DISPLAY_NAMES = {
@@ -54,48 +68,11 @@ DISPLAY_NAMES = {
     "US": "United States",
     "GB": "United Kingdom",
 }
-# Words that name a language when they follow these and end a phrase ("in Spanish.").
-_LANGUAGE_CUES = frozenset(
-    {
-        "in",
-        "into",
-        "speak",
-        "speaks",
-        "spoke",
-        "speaking",
-        "learn",
-        "learning",
-        "learned",
-        "fluent",
-        "translated",
-        "translate",
-        "native",
-        "taught",
-        "dubbed",
-        "subtitled",
-        "en",
-        "auf",
-        "ins",
-        "im",
-        "po",
-        "na",
-        "на",
-        "по",
-        "em",
-        "lingua",
-        "langue",
-        "idioma",
-        "dem",
-        "aus",
-        "from",
-        "vom",
-    }
-)
-_PHRASE_END = frozenset({"and", "or", "as", "with", "by", "to", "on", "at", "for", "from", "but"})
 SNIPPET_RADIUS = 60
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
+
 
 NAME, ABBREV, DEMONYM, ADJECTIVE, BLOCK = "name", "abbrev", "demonym", "adjective", "block"
+COMBINING = "combining"  # a form that counts only before a hyphen ("franco-allemand")
 
 
 @dataclass(frozen=True)
@@ -127,16 +104,17 @@ def _iso_codes() -> list[str]:
     return [c.alpha_2 for c in pycountry.countries if c.alpha_2 not in EXCLUDED_CODES]
 
 
-Surface = tuple[str, str, str]  # (surface, ISO code or "" for a blocked phrase, kind)
+# (surface, ISO code or "" for a blocked phrase, kind, language or "" for every language)
+Surface = tuple[str, str, str, str]
 
 
 def _hand_kept(codes: set[str]) -> Iterator[Surface]:
     """Hand-kept alternates: they come first, and where a name is shared ("Congo") decide."""
     for code, names in ALTERNATES.items():
         for value in names:
-            yield value, code, NAME
+            yield value, code, NAME, ""
             if value.startswith("the "):
-                yield value[4:], code, NAME
+                yield value[4:], code, NAME, ""
 
 
 def _iso_names(codes: set[str]) -> Iterator[Surface]:
@@ -147,83 +125,160 @@ def _iso_names(codes: set[str]) -> Iterator[Surface]:
         for attr in ("name", "common_name", "official_name"):
             iso_name = getattr(country, attr, None)
             if iso_name and "," not in iso_name and "(" not in iso_name:
-                yield str(iso_name), country.alpha_2, NAME
+                yield str(iso_name), country.alpha_2, NAME, ""
     for lang in LANGUAGES:
         for code, value in Locale(lang).territories.items():
             if code in codes and "," not in value and "(" not in value and " - " not in value:
-                yield value, code, NAME
+                yield value, code, NAME, "" if lang == "en" else lang
+
+
+_ENGLISH_ONLY = frozenset({"Kiwi", "Finn"})
 
 
 def _short_forms(codes: set[str]) -> Iterator[Surface]:
     """Abbreviations, and English demonyms with their plurals."""
     for code, names in ABBREVIATIONS.items():
         for value in names:
-            yield value, code, ABBREV
+            yield value, code, ABBREV, ""
+    # English demonyms count in every language ("bei den Australian Open", "Irish Whiskey"),
+    # but for the few that are other languages' ordinary words: German "Kiwi" (the fruit,
+    # capitalized like every noun) and "Finn" (a first name).
     for code, names in DEMONYMS.items():
         for value in names:
-            yield value, code, DEMONYM
-            if not value.endswith(("s", "ese", "ch", "sh", "men")):
-                yield value + "s", code, DEMONYM
+            forms = (
+                [value] if value.endswith(("s", "ese", "ch", "sh", "men")) else [value, value + "s"]
+            )
+            for form in forms:
+                yield form, code, DEMONYM, "en" if value in _ENGLISH_ONLY else ""
 
 
 def _inflected(codes: set[str]) -> Iterator[Surface]:
     """Names as other languages decline them, and their extra names."""
     for lang in LANGUAGES:
         for code, value in Locale(lang).territories.items():
-            if code in codes:
+            if code in codes and "," not in value and "(" not in value:
                 for form in inflect_name(value, lang):
-                    yield form, code, NAME
+                    yield form, code, NAME, lang
     for value, code in extra_names():
-        yield value, code, ADJECTIVE if value[:1].islower() else NAME
+        yield value, code, ADJECTIVE if value[:1].islower() else NAME, ""
+    for value, code, lang in gazetteer_more.names():
+        yield value, code, NAME, lang
+        for form in inflect_name(value, lang) if " " not in value else ():
+            yield form, code, NAME, lang
     # German names a war after its country in one word: "Ukrainekrieg", "Irakkriegs".
     for code, value in Locale("de").territories.items():
         if code in codes and " " not in value:
             for suffix in ("krieg", "kriegs", "-Krieg", "-Kriegs"):
-                yield value + suffix, code, NAME
+                yield value + suffix, code, NAME, "de"
 
 
 def _people_and_blocks(codes: set[str]) -> Iterator[Surface]:
     """Other languages' words for a country's people and adjectives, then the phrases that
     name no country ("New Mexico", language names)."""
     for value, code in people():
-        yield value, code, DEMONYM
-    for value, code, capitalized in adjectives():
-        yield value, code, DEMONYM if capitalized else ADJECTIVE
+        yield value, code, DEMONYM, "de"
+    for value, code, capitalized, lang in adjectives():
+        yield value, code, DEMONYM if capitalized else ADJECTIVE, lang
+    for value, code, lang in gazetteer_more.adjectives():
+        yield value, code, DEMONYM if value[:1].isupper() else ADJECTIVE, lang
+    for code, forms in COMBINING_FORMS.items():
+        for value in forms:
+            yield value, code, COMBINING, ""
     for value in NOT_COUNTRIES:
-        yield value, "", BLOCK
+        yield value, "", BLOCK, ""
     for value in language_names():
-        yield value, "", BLOCK
+        yield value, "", BLOCK, ""
 
 
 def _surfaces() -> Iterable[Surface]:
-    """(surface, code, kind) for every entry of the gazetteer, in the order that decides which
-    country a shared surface means (the first one)."""
+    """(surface, code, kind, language) for every entry of the gazetteer, in the order that
+    decides which country a shared surface means (the first one)."""
     codes = set(_iso_codes())
     sources = (_hand_kept, _iso_names, _short_forms, _inflected, _people_and_blocks)
     return itertools.chain.from_iterable(source(codes) for source in sources)
+
+
+# A gazetteer entry as the automaton holds it: surface, code, kind, languages (None: all).
+Entry = tuple[str, str, str, frozenset[str] | None]
+# Letters whose case folding differs by language, written one way before folding: Turkish
+# dotted capital I (casefold gives "i" plus a combining dot), Romanian s and t with a cedilla
+# (the older spelling of ș and ț).
+_FOLD = str.maketrans({"İ": "I", "ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
+
+
+_FOLDED_APART = tuple(chr(c) for c in _FOLD)
+
+
+def _fold(text: str) -> str:
+    if any(ch in text for ch in _FOLDED_APART):  # rare: translate() costs a pass over the text
+        text = text.translate(_FOLD)
+    return text.casefold()
+
+
+class _Languages:
+    """The text's languages, guessed on first need: most matches are words every language
+    shares ("China", "U.S."), and a text that has only those never pays for the guess."""
+
+    __slots__ = ("_done", "_text", "_value")
+
+    def __init__(self, text: str, given: frozenset[str] | None) -> None:
+        self._text, self._value, self._done = text, given, given is not None
+
+    def _guess(self) -> frozenset[str] | None:
+        if not self._done:
+            self._value, self._done = guess_languages(self._text), True
+        return self._value
+
+    def allow(self, langs: frozenset[str]) -> bool:
+        """Whether a word that is a country in ``langs`` may be one here."""
+        value = self._guess()
+        return value is None or bool(langs & value)
+
+    def english(self) -> bool:
+        """Whether the text may be English (a text too short to tell may be)."""
+        value = self._guess()
+        return value is None or "en" in value
+
+    def get(self, surface: str) -> frozenset[str] | None:
+        """The languages, for a rule that reads them (only a guarded name does)."""
+        return self._guess() if surface in GUARDED_NAMES else None
 
 
 class CountryDetector:
     """Finds country mentions in text; build once (``default_detector()``) and reuse."""
 
     def __init__(self) -> None:
-        entries: dict[str, list[tuple[str, str, str]]] = {}
-        for surface, code, kind in _surfaces():
-            key = surface.casefold()
-            bucket = entries.setdefault(key, [])
-            if (surface, code, kind) not in bucket:
-                bucket.append((surface, code, kind))
+        # (surface, code, kind) -> the languages it is a country word in (None: all of them).
+        langs: dict[str, dict[tuple[str, str, str], set[str] | None]] = {}
+        for surface, code, kind, lang in _surfaces():
+            bucket = langs.setdefault(_fold(surface), {})
+            entry = (surface, code, kind)
+            if entry not in bucket:
+                bucket[entry] = {lang} if lang else None
+            elif bucket[entry] is not None:
+                if lang:
+                    bucket[entry].add(lang)  # type: ignore[union-attr]
+                else:
+                    bucket[entry] = None
         automaton = ahocorasick.Automaton()
-        for key, bucket in entries.items():
-            # Blocking phrases first, then exact-case abbreviations, then names.
-            order = {BLOCK: 0, ABBREV: 1, NAME: 2, DEMONYM: 3, ADJECTIVE: 4}
-            automaton.add_word(key, (len(key), tuple(sorted(bucket, key=lambda b: order[b[2]]))))
+        # Blocking phrases first, then exact-case abbreviations, then names.
+        order = {BLOCK: 0, ABBREV: 1, NAME: 2, DEMONYM: 3, ADJECTIVE: 4, COMBINING: 5}
+        for key, bucket in langs.items():
+            entries = [
+                (surface, code, kind, None if ls is None else frozenset(ls))
+                for (surface, code, kind), ls in bucket.items()
+            ]
+            entries.sort(key=lambda b: order[b[2]])
+            automaton.add_word(key, (len(key), tuple(entries)))
         automaton.make_automaton()
         self._automaton = automaton
 
-    def find(self, text: str) -> list[Hit]:
-        """Every mention, in text order; never raises."""
-        folded = text.casefold()
+    def find(self, text: str, languages: frozenset[str] | None = None) -> list[Hit]:
+        """Every mention, in text order; never raises. ``languages``: those the text is in
+        (guessed from it when not given); a word that is a country only in other languages
+        is passed over."""
+        known = _Languages(text, languages)
+        folded = _fold(text)
         if len(folded) != len(text):  # casefold changed lengths (ß → ss): match on lower()
             folded = text.lower()
             if len(folded) != len(text):
@@ -231,12 +286,19 @@ class CountryDetector:
         hits: list[Hit] = []
         for end_index, (length, bucket) in self._automaton.iter_long(folded):
             start, end = end_index - length + 1, end_index + 1
-            if not _bounded(text, start, end):
+            if not bounded(text, start, end) or in_region_name(text, start):
                 continue
             surface = text[start:end]
-            code = self._resolve(text, start, end, surface, bucket)
-            if code and not _is_person(text, start, end, surface):
-                hits.append(Hit(code, start, end))
+            code = self._resolve(text, start, end, surface, bucket, known)
+            if not code or is_person(text, start, end, surface, known.get(surface)):
+                continue
+            if surface[:1].isupper() and (
+                in_other_name(text, start, end)
+                or is_us_place(text, end)
+                or (in_quoted_title(text, start, end) and known.english())
+            ):
+                continue
+            hits.append(Hit(code, start, end))
         kanji = _kanji_abbreviations(text, hits)
         if kanji:
             hits = sorted(hits + kanji, key=lambda h: h.start)
@@ -248,18 +310,27 @@ class CountryDetector:
         start: int,
         end: int,
         surface: str,
-        bucket: tuple[tuple[str, str, str], ...],
+        bucket: tuple[Entry, ...],
+        known: _Languages,
     ) -> str | None:
-        for entry_surface, code, kind in bucket:
+        for entry_surface, code, kind, langs in bucket:
+            if langs is not None and not known.allow(langs):
+                continue
             if kind == BLOCK:
                 return None
+            if kind == COMBINING:
+                if text[end : end + 1] == "-":
+                    return code
+                continue
             if kind == ABBREV:
                 if surface == entry_surface:
                     return code
                 continue
-            if kind != ADJECTIVE and surface[:1].islower():
+            # "the Netherlands": the name's own first letter decides, not the article's.
+            first = surface[4:5] if surface[:4].casefold() == "the " else surface[:1]
+            if kind != ADJECTIVE and first.islower():
                 continue
-            if kind in (DEMONYM, ADJECTIVE) and _is_language_use(text, start, end):
+            if kind in (DEMONYM, ADJECTIVE) and is_language_use(text, start, end):
                 return None
             return code
         return None
@@ -277,30 +348,6 @@ class CountryDetector:
             snippet = " ".join(text[lo:hi].split())
             result.append(CountryCount(code, country_name(code), counts[code], first, snippet))
         return sorted(result, key=lambda c: (-c.mentions, c.code))
-
-
-def _is_person(text: str, start: int, end: int, surface: str) -> bool:
-    """A name that is also a first name next to another name: "Chad Smith", "Louis Jordan"."""
-    if surface in GUARDED_NAMES:
-        guard = text[max(0, start - 12) : start].split()
-        return not guard or guard[-1] not in GUARDED_NAMES[surface]
-    if surface not in PERSON_NAMES:
-        return False
-    before = text[max(0, start - 30) : start]
-    if before.endswith(" ") and not before.rstrip().endswith((".", ":", "!", "?", "\n")):
-        words = before.split()
-        previous = words[-1] if words else ""
-        if previous.isalpha() and previous[:1].isupper() and previous not in STATE_WORDS:
-            return True
-    if text[end : end + 1] != " ":
-        return False
-    following = _WORD.match(text, end + 1)
-    if following is None:
-        return False
-    word = following.group(0).rstrip(".'’")
-    if word in ("FC", "CF", "SC", "AC", "CD"):
-        return True
-    return word[:1].isupper() and not word.isupper() and word not in STATE_WORDS
 
 
 def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
@@ -365,69 +412,6 @@ def _alone(text: str, end: int) -> bool:
         return True
     word = rest.split(maxsplit=1)[0].casefold()
     return word in _ALONE_AFTER
-
-
-def _cjk(ch: str) -> bool:
-    return "\u3040" <= ch <= "\u9fff"
-
-
-def _bounded(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    if _cjk(text[start]):
-        return True
-    glued = after.isupper() and text[end - 1].islower()  # "PortugalABEE": extraction glue
-    return not (before.isalpha() or (after.isalpha() and not glued))
-
-
-_LIST_WORDS = frozenset({"both", "either", "and", "or", "und", "oder", "et", "y", "e", "i"})
-_LANGUAGE_NOUNS = frozenset(
-    {
-        "sprache",
-        "language",
-        "langue",
-        "lengua",
-        "idioma",
-        "lingua",
-        "języku",
-        "język",
-        "языке",
-        "язык",
-        "mowie",
-        "übersetzung",
-    }
-)
-
-
-def _is_language_use(text: str, start: int, end: int) -> bool:
-    """A language name, not a country: "in Spanish.", "auf Deutsch und", "in deutscher Sprache".
-
-    The cue may stand a few words back in a list ("In both Spanish and Portuguese").
-    """
-    before = text[max(0, start - 60) : start].split()
-    cue = False
-    for word in reversed(before[-4:]):
-        low = word.casefold().strip(",")
-        if low in _LANGUAGE_CUES:
-            cue = True
-            break
-        if low not in _LIST_WORDS and not word[:1].isupper():
-            break
-    if not cue:
-        return False
-    rest = text[end:].lstrip(" ")
-    if not rest or not rest[0].isalpha():
-        return True
-    following = _WORD.match(rest)
-    if following is None:
-        return True
-    word = following.group(0).casefold()
-    return (
-        word in _PHRASE_END
-        or word in _LIST_WORDS
-        or word in _LANGUAGE_NOUNS
-        or word in ("zu", "übersetzt", "übersetzen", "fluently", "verfügbar", "available")
-    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -78,6 +78,7 @@ ALTERNATES: dict[str, tuple[str, ...]] = {
     "BA": ("Bosnia", "Bosnia and Herzegovina", "Bosnia-Herzegovina"),
     "FK": ("Falklands", "Falkland Islands"),
     "VG": ("British Virgin Islands",),
+    "SJ": ("Svalbard", "Svalbard and Jan Mayen", "Jan Mayen"),
     "VI": ("U.S. Virgin Islands", "US Virgin Islands"),
     "KY": ("Cayman Islands", "Cayman"),
     "GL": ("Greenland",),
@@ -114,7 +115,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "DK": ("DEN",),
     "FI": ("FIN",),
     "PL": ("POL",),
-    "CZ": ("CZE",),
+    "CZ": ("CZE", "ČR"),
     "SK": ("SVK",),
     "HU": ("HUN",),
     "AT": ("AUT",),
@@ -468,6 +469,7 @@ PERSON_NAMES = frozenset(
         "Irlanda",
         "Argentina",
         "America",
+        "Kuba",
     }
 )
 # A capitalized word after such a name that still means the country ("Israel Defense Forces").
@@ -494,6 +496,8 @@ STATE_WORDS = frozenset(
         "Embassy",
         "Ministry",
         "Football",
+        "First",
+        "Great",
         "Cricket",
         "Rugby",
         "Olympic",
@@ -528,6 +532,36 @@ STATE_WORDS = frozenset(
         "At",
         "As",
         "Or",
+        "A",
+        "An",
+        "Its",
+        "This",
+        "That",
+        "Both",
+        "All",
+    }
+)
+# Combining forms of a country's adjective, written before a hyphen ("româno-ungare",
+# "franco-allemand", "russo-ukrainien", "Sino-Soviet"): they count only there.
+COMBINING_FORMS: dict[str, tuple[str, ...]] = {
+    "RO": ("româno",),
+    "FR": ("franco",),
+    "DE": ("germano",),
+    "RU": ("russo", "ruso"),
+    "CN": ("sino",),
+    "JP": ("nippo",),
+    "PL": ("polono",),
+    "HU": ("ungaro", "hungaro"),
+    "IT": ("italo",),
+}
+# Points of the compass that make a region of the country they prefix ("Süd-Ukraine",
+# "Pohjois-Suomi", "Nord-Norge", "Észak-Magyarország"), lower-cased, per language.
+COMPASS_PREFIXES = frozenset(
+    {
+        *("nord", "süd", "ost", "west", "nordost", "nordwest", "südost", "südwest", "mittel"),
+        *("zentral", "pohjois", "etelä", "itä", "länsi", "keski", "sør", "syd", "øst", "vest"),
+        *("väst", "öst", "mellom", "mellan", "észak", "dél", "kelet", "nyugat", "közép"),
+        *("alsó", "felső", "ober", "nieder", "nouveau", "nouvelle", "neu"),
     }
 )
 # Document-level context that decides an ambiguous name: (code, name, clues for another
@@ -602,6 +636,7 @@ ELLIPTIC_EXPRESSIONS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = 
 GUARDED_NAMES: dict[str, frozenset[str]] = {
     "Island": frozenset(
         {"auf", "nach", "von", "aus", "in", "Auf", "Nach", "Von", "Aus", "In", "für", "Für", "und"}
+        | {"på", "i", "fra", "från", "til", "till", "og", "och", "mot", "mod", "med", "På", "I"}
     ),
     "Chili": frozenset({"au", "du", "le", "Le", "Au", "Du", "en", "En", "et"}),
     "Grecia": frozenset({"en", "de", "a", "con", "y", "En", "De", "A"}),

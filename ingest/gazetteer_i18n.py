@@ -163,6 +163,11 @@ _EXTRA_NAMES = {
     "CH": "Schweiz",
     "TR": "Türkei",
     "RU": "Russische_Föderation Federacji_Rosyjskiej РФ",
+    "KR": "Южная_Корея Южной_Кореи Южную_Корею Южной_Корее Південна_Корея Південної_Кореї "
+    "Південній_Кореї Південну_Корею",
+    "KP": "Северная_Корея Северной_Кореи Северную_Корею Північна_Корея Північної_Кореї КНДР",
+    "BY": "Белоруссия Белоруссии Белоруссию",
+    "AE": "Emirats Émirats ОАЭ ОАЕ",
 }
 
 _LANGUAGE_NAMES = {
@@ -240,7 +245,16 @@ def _pl_forms(stem: str) -> list[str]:
             i + "ch",
             i + "mi",
         )
-    ]
+    ] + _pl_personal(stem)
+
+
+def _pl_personal(stem: str) -> list[str]:
+    """The masculine-personal plural softens -sk and -ck: chińscy, polscy, niemieccy."""
+    if stem.endswith("sk"):
+        return [stem[:-2] + "scy"]
+    if stem.endswith("ck"):
+        return [stem[:-2] + "ccy"]
+    return []
 
 
 def _ru_forms(stem: str) -> list[str]:
@@ -308,29 +322,19 @@ _FORMS = {
 }
 
 
-def adjectives() -> Iterator[tuple[str, str, bool]]:
-    """(form, code, must_be_capitalized) for every adjective form."""
+def adjectives() -> Iterator[tuple[str, str, bool, str]]:
+    """(form, code, must_be_capitalized, language) for every adjective form."""
     for line in _ADJ.strip().splitlines():
-        code, de, fr, es, it, pt, pl, ru, uk, nl = line.split()
-        forms = [
-            *_de_adjectives(de),
-            *_fr_forms(fr),
-            *_es_forms(es),
-            *_it_forms(it),
-            *_pt_forms(pt),
-            *_pl_forms(pl),
-            *_ru_forms(ru),
-            *_uk_forms(uk),
-        ]
-        for form in forms:
-            if len(form) >= 4 and form not in FALSE_FRIENDS:
-                yield form, code, False
-        for form in (nl + "e",):
-            yield form, code, True
+        code, *stems, nl = line.split()
+        for lang, stem in zip(("de", "fr", "es", "it", "pt", "pl", "ru", "uk"), stems, strict=True):
+            for form in _FORMS[lang](stem):
+                if len(form) >= 4 and form not in FALSE_FRIENDS:
+                    yield form, code, False, lang
+        yield nl + "e", code, True, "nl"
     for code, lang, stem in _EXTRA_ADJ:
         for form in _FORMS[lang](stem):
             if form not in FALSE_FRIENDS:
-                yield form, code, False
+                yield form, code, False, lang
 
 
 def people() -> Iterator[tuple[str, str]]:
@@ -395,7 +399,11 @@ _MORE_NAMES = (
     ("PY", "paraguayo paraguaya paraguayos"),
     ("UY", "uruguayo uruguaya uruguayos"),
     ("PR", "puertorriqueño puertorriqueña puertorriqueños"),
-    ("IT", "italo"),
+    ("UY", "uruguaio uruguaia uruguaios uruguaias"),
+    ("PY", "paraguaio paraguaia paraguaios paraguaias"),
+    ("NL", "Голландия Голландии Голландию Голландія Голландії"),
+    ("GB", "Англії Англію Англию"),
+    ("DE", "ФРГ ФРН"),
     ("KR", "Corée Corea Coreia"),
 )
 
