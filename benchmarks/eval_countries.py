@@ -27,8 +27,9 @@ from typing import Any
 
 from benchmarks.corpus import available, extracted
 from ingest.alerts import new_country_alerts
+from ingest.articles import tag_countries
 from ingest.countries import CountryDetector, default_detector
-from ingest.models import Article, CountryMention
+from ingest.models import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -99,6 +100,7 @@ def development() -> list[Doc]:
     docs.append(Doc("seed", "en", "text", SEED.read_text(encoding="utf-8"), SEED_CODES))
     docs += _sentences(DATA / "country_hard_cases.tsv", lang="en")
     docs += _real(NEW / "real_dev.jsonl") + _sentences(NEW / "hard_dev.tsv")
+    docs += _real(NEW / "real_round1.jsonl") + _sentences(NEW / "hard_round1.tsv")
     return docs
 
 
@@ -204,24 +206,14 @@ def replay(docs: list[Doc]) -> dict[str, Any]:
     for doc in sorted((d for d in docs if d.kind == "text"), key=lambda d: (_date(d), d.id)):
         article = Article(
             article_id=doc.id,
+            source="feed",
             url=f"https://replay.example/{doc.id}",
             canonical_url=f"https://replay.example/{doc.id}",
-            title=None,
             text=doc.text,
             content_hash=doc.id,
             fetched_at=now,
         )
-        mentions = [
-            CountryMention(
-                article_id=doc.id,
-                country_code=c.code,
-                country_name=c.name,
-                mentions=c.mentions,
-                first_offset=c.first_offset,
-                snippet=c.snippet,
-            )
-            for c in default_detector().detect(doc.text)
-        ]
+        mentions = tag_countries([article])
         for alert in new_country_alerts(mentions, known, "replay", now, {doc.id: article}):
             raised += 1
             if alert.country_code in doc.gold:

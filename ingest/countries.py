@@ -27,6 +27,7 @@ from ingest.country_context import (
     in_region_name,
     is_language_use,
     is_person,
+    is_proper_name,
     is_us_place,
 )
 from ingest.gazetteer import (
@@ -39,7 +40,13 @@ from ingest.gazetteer import (
     GUARDED_NAMES,
     NOT_COUNTRIES,
 )
-from ingest.gazetteer_i18n import adjectives, extra_names, language_names, people
+from ingest.gazetteer_i18n import (
+    adjectives,
+    combining_forms,
+    extra_names,
+    language_names,
+    people,
+)
 from ingest.name_cases import inflect_name
 from ingest.text_language import guess_languages
 
@@ -184,6 +191,8 @@ def _people_and_blocks(codes: set[str]) -> Iterator[Surface]:
     for code, forms in COMBINING_FORMS.items():
         for value in forms:
             yield value, code, COMBINING, ""
+    for value, code, lang in (*combining_forms(), *gazetteer_more.combining_forms()):
+        yield value, code, COMBINING, lang
     for value in NOT_COUNTRIES:
         yield value, "", BLOCK, ""
     for value in language_names():
@@ -213,6 +222,9 @@ def _fold(text: str) -> str:
     if any(ch in text for ch in _FOLDED_APART):  # rare: translate() costs a pass over the text
         text = text.translate(_FOLD)
     return text.casefold()
+
+
+_CAPITALIZING = frozenset({"de", "fr", "nl"})
 
 
 class _Languages:
@@ -313,15 +325,16 @@ class CountryDetector:
         bucket: tuple[Entry, ...],
         known: _Languages,
     ) -> str | None:
+        hyphen = text[end : end + 1] == "-"
         for entry_surface, code, kind, langs in bucket:
             if langs is not None and not known.allow(langs):
                 continue
-            if kind == BLOCK:
-                return None
             if kind == COMBINING:
-                if text[end : end + 1] == "-":
+                if hyphen:  # before a hyphen a combining form wins ("russisch-ukrainisch")
                     return code
                 continue
+            if kind == BLOCK and not (hyphen and any(b[2] == COMBINING for b in bucket)):
+                return None
             if kind == ABBREV:
                 if surface == entry_surface:
                     return code
@@ -330,6 +343,12 @@ class CountryDetector:
             first = surface[4:5] if surface[:4].casefold() == "the " else surface[:1]
             if kind != ADJECTIVE and first.islower():
                 continue
+            # German and French capitalize the nouns these words also are ("die Deutschen",
+            # "les Français"); elsewhere a capital makes a lower-case adjective a name.
+            capitalizing = langs is None or bool(langs & _CAPITALIZING)
+            if kind == ADJECTIVE and first.isupper() and not capitalizing:  # noqa: SIM102
+                if is_proper_name(text, start, end):
+                    return None
             if kind in (DEMONYM, ADJECTIVE) and is_language_use(text, start, end):
                 return None
             return code

@@ -24,6 +24,12 @@ _LANGUAGE_CUES = frozenset(
         *("по", "em", "lingua", "langue", "idioma", "på", "till", "til", "talar", "taler"),
         *("snakker", "flytande", "flydende", "flytende", "limba", "limbii", "sujuvasti"),
         *("puhuu", "folyékonyan", "plynně", "mluví", "mówi", "говорит", "розмовляє"),
+        *("parla", "parlano", "parlare", "correntemente", "fluentemente", "habla", "hablan"),
+        *("hablar", "parle", "parlent", "parler", "couramment", "fala", "falam", "falar"),
+        *("fluentemente", "spricht", "sprechen", "fließend", "mówić", "mówią", "płynnie"),
+        *("говорить", "говорят", "свободно", "вільно", "konuşuyor", "konuşan", "akıcı"),
+        *("beszél", "beszélnek", "vorbește", "vorbesc", "fluent", "mluvit", "puhua"),
+        *("puhuvat", "snakke", "tala", "talte", "talade"),
     }
 )
 _PHRASE_END = frozenset(
@@ -80,12 +86,14 @@ def is_language_use(text: str, start: int, end: int) -> bool:
         return True
     before = text[max(0, start - 60) : start].split()
     cue = False
-    for word in reversed(before[-4:]):
+    listed = False  # the word before a list word is a member of the list ("inglese e")
+    for word in reversed(before[-5:]):
         low = word.casefold().strip(",")
         if low in _LANGUAGE_CUES:
             cue = True
             break
-        if low not in _LIST_WORDS and not word[:1].isupper():
+        member, listed = listed, low in _LIST_WORDS
+        if not listed and not member and not word[:1].isupper():
             break
     if not cue:
         return False
@@ -143,6 +151,52 @@ def _after_capitalized(text: str, start: int) -> bool:
     return bool(words) and words[-1].isalpha() and words[-1][:1].isupper()
 
 
+def is_proper_name(text: str, start: int, end: int) -> bool:
+    """An adjective that its language writes in lower case, capitalized: part of a name
+    ("Mikko Ruotsalainen", "Magyar Nemzet", "Svenska Handelsbanken", "Török Gábor") unless
+    it only starts a sentence. (Not for German, which capitalizes every noun after it.)"""
+    following = _WORD.match(text, end + 1) if text[end : end + 1] in (" ", "–", "-") else None
+    before = text[max(0, start - 30) : start].split()
+    neighbours = [before[-1] if before else "", following.group(0) if following else ""]
+    if any(w.casefold().strip(".,«»„“”") in _NATIONAL_NOUNS for w in neighbours):
+        return False  # a national body's name counts: "Agencia Española", "Polskiego Związku"
+    if _after_capitalized(text, start) or _after_word(text, start):
+        return True
+    return following is not None and following.group(0)[:1].isupper()
+
+
+# Nouns that make a name with the country's adjective a national body, team or federation,
+# which the definition counts ("Agencia Española de Meteorología", "Polski Związek
+# Piłki Nożnej", "Selección Española"), in the languages that write adjectives in lower case.
+_NATIONAL_NOUNS = frozenset(
+    {
+        *("agencia", "agência", "agenzia", "agency", "związek", "związku", "federacja"),
+        *("federacji", "federación", "federação", "federazione", "federace", "federația"),
+        *("ministerio", "ministério", "ministero", "ministerstvo", "ministerstwo"),
+        *("minisztérium", "ministeriet", "ministeriö", "ministerul", "bakanlığı", "gobierno"),
+        *("governo", "rząd", "rządu", "vláda", "vlády", "kormány", "regeringen", "regjeringen"),
+        *("guvernul", "hallitus", "parlament", "parlamentu", "sejm", "senát", "armia", "armii"),
+        *("armáda", "ejército", "exército", "esercito", "hadsereg", "armata", "liga", "ligi"),
+        *("selección", "seleção", "reprezentacja", "reprezentacji", "reprezentace"),
+        *("válogatott", "landslag", "landslaget", "landshold", "maajoukkue", "echipa"),
+        *("naţională", "națională", "narodowy", "narodowa", "narodowego", "národní", "nacional"),
+        *("nazionale", "kansallinen", "instituto", "instytut", "akademie", "akademia"),
+        *("academia", "svaz", "szövetség", "förbund", "forbund", "liitto", "federasyonu"),
+        *("polícia", "policía", "polizia", "policja", "policie", "rendőrség", "polis"),
+    }
+)
+
+
+def _after_word(text: str, start: int) -> bool:
+    """A word, not a sentence's end, comes before: the capital is not the sentence's."""
+    before = text[max(0, start - 30) : start]
+    return (
+        before.endswith(" ")
+        and bool(before.strip())
+        and not before.rstrip().endswith((".", ":", "!", "?", "\n", "“", '"', "„", "«"))
+    )
+
+
 def in_region_name(text: str, start: int) -> bool:
     """The country is the second half of a region's name: "Süd-Ukraine", "Pohjois-Suomi",
     "Nord-Norge" (COUNTRY-MENTIONS.md: regions inside a country do not count). Names such as
@@ -169,6 +223,7 @@ ORGANISATION_AFTER = frozenset(
         *("ac", "club", "hotel", "hospital", "restaurant", "kitchen", "bakery", "café", "cafe"),
         *("dagbladet", "dagblad", "tidning", "avis", "zeitung", "hava", "posta", "railways"),
         *("broadcasting", "airline", "cargo", "daily", "records", "pictures", "nation"),
+        *("university", "college", "institute", "school", "presse", "press"),
     }
 )
 # Organisation nouns that these languages write in lower case within a name.
@@ -177,7 +232,7 @@ ORGANISATION_BEFORE = frozenset(
     {
         *("air", "bank", "banco", "banca", "aerolíneas", "авиакомпании", "авиакомпания"),
         *("авіакомпанії", "авіакомпанія", "radio", "flyselskabet", "flygbolaget"),
-        *("flyselskapet", "lentoyhtiö", "légitársaság"),
+        *("flyselskapet", "lentoyhtiö", "légitársaság", "авіалінії", "авиалинии", "agence"),
     }
 )
 # Words after the country's word that keep it the country even in a capitalized run ("Korean
@@ -194,10 +249,17 @@ _REGION_BEFORE = frozenset(
         # a "new" place named after an old one: New Mexico, Nuevo México, New England
         *("new", "nuevo", "nueva", "nouveau", "nouvelle", "neu", "nova", "novo", "nuovo"),
         *("nuova", "nowy", "nowa", "nya", "nye", "uusi"),
+        *("dolní", "horní", "dzielnica", "dzielnicy", "district", "quartier", "barrio"),
+        *("bairro", "statul", "statului"),
     }
 )
 # Between a region's noun and its name: "state of Georgia", "regiunea istorică Moldova".
 _REGION_LINKS = frozenset({"of", "de", "di", "du", "del", "da", "din", "istorică", "historical"})
+# Region nouns that take an adjective before the name ("statul american Georgia").
+_REGION_WITH_ADJECTIVE = frozenset({"statul", "statului", "delstaten", "estado", "stato"})
+# Region nouns written after the name, with their case endings ("Georgian osavaltiossa",
+# "Georgia eyaletinde", "Pest megyében"), as stems.
+_REGION_AFTER_STEMS = ("osavaltio", "eyalet", "megye", "vármegye", "oblast", "область")
 # Words after a country's name that make it a place inside a country ("Lebanon County",
 # "Kuwait City"), capitalized.
 _PLACE_AFTER = frozenset({"county", "township", "parish", "city", "borough", "governorate"})
@@ -228,6 +290,8 @@ def is_us_place(text: str, end: int) -> bool:
     word = after.group(0) if after is not None else ""
     if word[:1].isupper() and word.casefold().rstrip(".,") in _PLACE_AFTER:
         return True
+    if word.casefold().startswith(_REGION_AFTER_STEMS):
+        return True
     if text[end : end + 2] != ", ":
         return False
     state = _STATE_AFTER.match(text, end + 2)
@@ -245,7 +309,7 @@ _QUOTES = {"“": "”", "„": "“", "«": "»", '"': '"', "‘": "’", "‚"
 def in_other_name(text: str, start: int, end: int) -> bool:
     """The country's word is part of another name: an organisation ("Turkish Airlines", "Air
     France", "Magyar Telekom") or a region ("the state of Georgia", "Inner Mongolia")."""
-    after = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+    after = _WORD.match(text, end + 1) if text[end : end + 1] in (" ", "-") else None
     if after is not None:
         word = after.group(0).rstrip(".,")
         folded = word.casefold()
@@ -258,9 +322,19 @@ def in_other_name(text: str, start: int, end: int) -> bool:
         last = before[-1].casefold()
         if last in ORGANISATION_BEFORE or last in _REGION_BEFORE:
             return True
-        if len(before) > 1 and last in _REGION_LINKS and before[-2].casefold() in _REGION_BEFORE:
-            return True
+        if len(before) > 1:
+            previous = before[-2].casefold()
+            if last in _REGION_LINKS and previous in _REGION_BEFORE:
+                return True  # "the state of Georgia"
+            if last in _ORGANISATION_LINKS and previous in ORGANISATION_BEFORE:
+                return True  # "Banco do Brasil", "Bank of America"
+            if previous in _REGION_WITH_ADJECTIVE and last[:1].islower():
+                return True  # "statul american Georgia"
     return False
+
+
+# Between an organisation's noun and the country's name: "Banco do Brasil", "Bank of America".
+_ORGANISATION_LINKS = frozenset({"of", "do", "da", "de", "di", "del", "du", "of the"})
 
 
 def in_quoted_title(text: str, start: int, end: int) -> bool:

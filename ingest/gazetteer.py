@@ -93,9 +93,9 @@ ALTERNATES: dict[str, tuple[str, ...]] = {
 
 # Written in capitals in the text; matched case-sensitively.
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "US": ("U.S.", "US", "USA", "U.S.A.", "EE.UU.", "EE. UU.", "USA's"),
+    "US": ("U.S.", "US", "USA", "U.S.A.", "EE.UU.", "EE. UU.", "USA's", "EUA"),
     "GB": ("UK", "U.K.", "GBR", "ENG", "SCO", "WAL"),
-    "AE": ("UAE", "U.A.E."),
+    "AE": ("UAE", "U.A.E.", "BAE"),
     "CD": ("DRC", "DR Congo"),
     "CN": ("PRC",),
     "KR": ("ROK",),
@@ -104,7 +104,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "RU": ("RF",),
     "SA": ("KSA",),
     # Three-letter sports codes that are not also words (results tables: "GER 2, ITA 1").
-    "DE": ("GER", "BRD"),
+    "DE": ("GER", "BRD", "SRN"),
     "IT": ("ITA",),
     "FR": ("FRA",),
     "ES": ("ESP",),
@@ -289,7 +289,7 @@ DEMONYMS: dict[str, tuple[str, ...]] = {
     "SI": ("Slovenian", "Slovene"),
     "SO": ("Somali", "Somalian"),
     "ZA": ("South African",),
-    "KR": ("South Korean",),
+    "KR": ("South Korean", "Korean"),
     "SS": ("South Sudanese",),
     "ES": ("Spanish", "Spaniard"),
     "LK": ("Sri Lankan",),
@@ -539,6 +539,7 @@ STATE_WORDS = frozenset(
         "That",
         "Both",
         "All",
+        *("O", "Os", "As", "El", "La", "Le", "Il", "Lo", "Der", "Die", "Das", "Den", "De"),
     }
 )
 # Combining forms of a country's adjective, written before a hyphen ("româno-ungare",
@@ -561,7 +562,7 @@ COMPASS_PREFIXES = frozenset(
         *("nord", "süd", "ost", "west", "nordost", "nordwest", "südost", "südwest", "mittel"),
         *("zentral", "pohjois", "etelä", "itä", "länsi", "keski", "sør", "syd", "øst", "vest"),
         *("väst", "öst", "mellom", "mellan", "észak", "dél", "kelet", "nyugat", "közép"),
-        *("alsó", "felső", "ober", "nieder", "nouveau", "nouvelle", "neu"),
+        *("alsó", "felső", "ober", "nieder", "nouveau", "nouvelle", "neu", "latin"),
     }
 )
 # Document-level context that decides an ambiguous name: (code, name, clues for another
@@ -609,6 +610,13 @@ CONTEXT_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...
         ("Brazzaville", "Republic of Congo", "Sassou"),
         ("Kinshasa", "Democratic", "Goma", "Kivu", "Rwanda", "Tshisekedi", "DRC"),
         "CG",
+    ),
+    (
+        "KR",
+        "Korean",
+        ("Pyongyang", "Kim Jong", "North Korean"),
+        ("Seoul", "South Korea", "Lee Jae", "Yoon"),
+        "KP",
     ),
     (
         "KR",
@@ -728,4 +736,28 @@ NOT_COUNTRIES = (
     "Rivista Italiana",
     "Sint Maarten-",
     "ETH",
+    # Fixed expressions in the other languages (no reference to the country).
+    *("franske kartofler", "ranskalaiset perunat", "ranskalaisia perunoita", "cochon d'Inde"),
+    *("cochons d'Inde", "pão francês", "pães franceses", "китайская грамота"),
+    *("китайской грамотой", "китайскую грамоту", "китайская грамота", "Fransız kalmak"),
+    *("Fransız kaldı", "Fransız kaldım", "Fransız kalıyor", "Fransız kalmış", "Dutch auction"),
+    *("Dutch courage", "go Dutch", "Mexican wave", "Turkish bath", "Chinese whispers"),
+    *("Irish coffee", "Mexican standoff", "Spanish omelette", "Swedish massage"),
+    # Historical states and their adjectives, in the languages covered.
+    *("Austria-Hungary", "Austro-Hungarian", "Österreich-Ungarn", "Österreich-Ungarns"),
+    *("Osztrák–Magyar Monarchia", "Osztrák-Magyar Monarchia", "Rakousko-Uhersko"),
+    *("Rakouska-Uherska", "Austro-Węgry", "Austro-Węgier", "Austro-Ungaria", "Autriche-Hongrie"),
+    *("Austria-Ungheria", "Austria-Hungría", "Itävalta-Unkari", "Австро-Венгрия"),
+    *("Австро-Венгрии", "Австро-Угорщина", "Австро-Угорщини", "Ottoman Empire"),
+    *("Osmanlı İmparatorluğu", "Osmanisches Reich", "Osmanischen Reich", "Empire ottoman"),
+    # "Latin America" and its kin, in the languages covered.
+    *("América Latina", "Amérique latine", "America Latina", "Ameryka Łacińska"),
+    *("Ameryki Łacińskiej", "Latinská Amerika", "Latinské Ameriky", "Latin Amerika"),
+    *("Güney Amerika", "Kuzey Amerika", "Orta Amerika", "Латинская Америка"),
+    *("Латинской Америки", "Латинська Америка", "Латинської Америки", "America Latină"),
+    *("Americii Latine", "Jižní Amerika", "Severní Amerika", "Střední Amerika"),
+    *("Южная Америка", "Северная Америка", "Південна Америка", "Північна Америка"),
+    *("América del Sur", "América do Sul", "Amérique du Sud", "Amérique du Nord"),
+    *("América del Norte", "América do Norte", "America del Sud", "Ameryka Południowa"),
+    *("Ameryka Północna", "Ameryki Południowej", "Ameryki Północnej"),
 )

@@ -337,6 +337,17 @@ def adjectives() -> Iterator[tuple[str, str, bool, str]]:
                 yield form, code, False, lang
 
 
+def combining_forms() -> Iterator[tuple[str, str, str]]:
+    """(form, code, language): the adjective as the first half of a hyphenated compound
+    ("russisch-ukrainisch", "polsko-ukraińska", "российско-украинский")."""
+    for line in _ADJ.strip().splitlines():
+        code, de, _fr, _es, _it, _pt, pl, ru, uk, _nl = line.split()
+        yield de, code, "de"
+        yield pl + "o", code, "pl"
+        yield ru + "о", code, "ru"
+        yield uk + "о", code, "uk"
+
+
 def people() -> Iterator[tuple[str, str]]:
     """German nouns for a country's people, with plural, feminine and genitive forms."""
     for code, words in _DE_PEOPLE.items():
@@ -400,6 +411,14 @@ _MORE_NAMES = (
     ("UY", "uruguayo uruguaya uruguayos"),
     ("PR", "puertorriqueño puertorriqueña puertorriqueños"),
     ("UY", "uruguaio uruguaia uruguaios uruguaias"),
+    ("NL", "Holanda Holandy"),
+    (
+        "GB",
+        "Irlanda_del_Nord Irlanda_do_Norte Irlanda_de_Nord Irlande_du_Nord Irlandii_Północnej "
+        "Irlandia_Północna Severní_Irsko Severního_Irska Észak-Írország Észak-Írországban "
+        "Pohjois-Irlanti Pohjois-Irlannin Pohjois-Irlannissa Nord-Irland Северная_Ирландия "
+        "Северной_Ирландии Північна_Ірландія Північної_Ірландії Kuzey_İrlanda",
+    ),
     ("PY", "paraguaio paraguaia paraguaios paraguaias"),
     ("NL", "Голландия Голландии Голландию Голландія Голландії"),
     ("GB", "Англії Англію Англию"),

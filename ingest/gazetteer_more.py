@@ -149,6 +149,31 @@ _NAMES = {
             "České_republiky České_republice Českou_republiku Českou_republikou Česká_republika",
         ),
         ("US", "Amerika"),
+        (
+            "SE",
+            "Švédové Švédů Švédy",
+        ),
+        ("NO", "Norové Norů"),
+        ("DK", "Dánové Dánů"),
+        ("FI", "Finové Finů"),
+        ("RU", "Rusové Rusů Rusům"),
+        ("DE", "Němci Němců Němcům Němec"),
+        ("US", "Američané Američanů Američan"),
+        ("GB", "Britové Britů"),
+        ("FR", "Francouzi Francouzů"),
+        ("PL", "Poláci Poláků"),
+        ("UA", "Ukrajinci Ukrajinců"),
+        ("SK", "Slováci Slováků"),
+        ("HU", "Maďaři Maďarů"),
+        ("AT", "Rakušané Rakušanů"),
+        ("IT", "Italové Italů"),
+        ("ES", "Španělé Španělů"),
+        ("GR", "Řekové Řeků"),
+        ("TR", "Turci Turků"),
+        ("CN", "Číňané Číňanů"),
+        ("JP", "Japonci Japonců"),
+        ("IL", "Izraelci Izraelců"),
+        ("PS", "Palestinci Palestinců"),
     ),
     "hu": (
         ("US", "Egyesült_Államokat"),
@@ -163,6 +188,8 @@ _NAMES = {
         ("US", "SUA Statele_Unite Statelor_Unite America Americii"),
         ("GB", "Marea_Britanie Marii_Britanii Regatului_Unit Anglia Angliei Scoția Scoției"),
         ("MD", "Republica_Moldova Republicii_Moldova"),
+        ("KP", "Coreei_de_Nord"),
+        ("KR", "Coreei_de_Sud"),
         ("NL", "Olanda Olandei"),
     ),
     "tr": (
@@ -325,6 +352,13 @@ def adjectives() -> Iterator[tuple[str, str, str]]:
             for stem in stems.split():
                 for form in _FORMS[lang](stem):
                     yield form, code, lang
+
+
+def combining_forms() -> Iterator[tuple[str, str, str]]:
+    """(form, code, language): Czech adjectives before a hyphen ("česko-slovenský")."""
+    for code, *words in (line.split() for line in _ADJ.strip().splitlines()):
+        stem = words[_COLUMNS.index("cs")].removesuffix("ý")
+        yield stem + "o", code, "cs"
 
 
 def names() -> Iterator[tuple[str, str, str]]:

@@ -28,7 +28,10 @@ def _pl_cases(name: str) -> list[str]:
 
 
 def _east_slavic_cases(name: str) -> list[str]:
-    """Russian and Ukrainian, together: one table of endings covers both."""
+    """Russian and Ukrainian, together: one table of endings covers both. Names ending in a
+    vowel and -а (Самоа) do not decline ("Самое" is "the most")."""
+    if name.endswith("а") and name[-2:-1] in "аеёоуыэюяє":
+        return []
     if name.endswith(("ия", "ія")):
         stem = name[:-1]
         return [stem + "и", stem + "ю", stem + "ей", stem + "ї", stem + "ю", stem + "єю"]
