@@ -15,7 +15,13 @@ ALLOW_HOST = arg(
     help="allow fetching from this host even on a private or loopback address "
     "(repeatable; env NEWSDESK_ALLOW_HOSTS)",
 )
-FORMAT = arg("--format", choices=FORMATS, default="table", help="output format (default table)")
+FORMAT = arg(
+    "--format",
+    choices=FORMATS,
+    default="table",
+    help="output format: table (aligned text, the default), csv (with a header line) or json "
+    "(JSON lines: one object a row, keyed by column)",
+)
 
 
 def since(what: str) -> Arg:
@@ -137,12 +143,19 @@ COMMANDS = (
         "search",
         "reading:cmd_search",
         "full-text search over stored originals",
-        "Search the stored originals: BM25 ranking through DuckDB's fts extension (shipped as "
-        "the duckdb-extension-fts package) over the last NEWSDESK_SEARCH_DAYS days, then older "
-        "originals by substring; without the extension, a substring match ranked by term "
-        "counts.",
+        "Search the stored originals and seeds: BM25 ranking through DuckDB's fts extension "
+        "(shipped as the duckdb-extension-fts package) over the last NEWSDESK_SEARCH_DAYS days, "
+        "then the others by how often the terms occur; without the extension, that count "
+        'alone. A query: words (all must occur), "a phrase" in quotes, a OR b, -word or '
+        '-"a phrase" (must not occur). A copy\'s headline leads to the story it copies. Each '
+        "row: article_id, score (3 decimals), published_at, site_name, title, url, kind "
+        "(article or seed) and snippet (the matched words in context; 'copy: ...' when only a "
+        "copy's headline holds them).",
         (
-            arg("terms", help="words to look for (all must occur)"),
+            arg(
+                "terms",
+                help='the query: words, "phrases", OR, -word (quote it for the shell)',
+            ),
             since("articles fetched"),
             arg("--country", help="only articles mentioning this ISO code"),
             arg("--limit", type=at_least(1), default=20, help="how many (default 20)"),

@@ -1,5 +1,7 @@
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from conftest import make_article
 
@@ -223,3 +225,82 @@ def test_a_re_extracted_text_is_indexed_again_even_with_the_same_hash(tmp_path: 
     assert update_fts_index(con) is None
     assert set(_scores(con, "fts_main_search_docs", "strasse finance")) == {"s001"}
     con.close()
+
+
+def _newsroom(db: Path) -> None:
+    """Originals about the sea, Kenya and Chile; a copy under another site's headline; a seed."""
+    con = connect(db)
+    arts = [
+        make_article("sea", "The fleet left the Black Sea at dawn.", NOW, title="Fleet moves"),
+        make_article("mix", "Black clouds over the sea of grass.", NOW, title="Weather"),
+        make_article("ke", "Kenya opened a new railway line.", NOW, title="Rail in Kenya"),
+        make_article("cl", "Chile elected a new president.", NOW, title="Chile votes"),
+        make_article("both", "Kenya and Chile signed a deal; Russia objected.", NOW, title="Deal"),
+        make_article(
+            "copy",
+            "The fleet left the Black Sea at dawn.",
+            NOW,
+            title="Kyiv watches the fleet",
+            duplicate_of="sea",
+        ),
+        make_article(
+            "seed0",
+            "A seed text about the Black Sea grain corridor.",
+            NOW,
+            source="seed",
+            title="Seed story",
+        ),
+    ]
+    store.store_batch(con, arts, [], [])
+    assert update_fts_index(con) is None
+    con.close()
+
+
+def _found(db: Path, query: str, capsys: Any) -> list[dict[str, Any]]:
+    assert main(["search", query, "--db", str(db), "--format", "json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+
+def test_phrases_or_and_not(tmp_path: Path, capsys: Any) -> None:
+    db = tmp_path / "w.duckdb"
+    _newsroom(db)
+    assert {r["article_id"] for r in _found(db, '"Black Sea"', capsys)} == {"sea", "seed0"}
+    assert {r["article_id"] for r in _found(db, "black sea", capsys)} == {"sea", "mix", "seed0"}
+    assert {r["article_id"] for r in _found(db, "Kenya OR Chile", capsys)} == {"ke", "cl", "both"}
+    assert {r["article_id"] for r in _found(db, "Kenya OR Chile -Russia", capsys)} == {"ke", "cl"}
+    assert {r["article_id"] for r in _found(db, 'Kenya -"new railway"', capsys)} == {"both"}
+
+
+def test_a_copys_headline_leads_to_its_original_and_seeds_are_marked(
+    tmp_path: Path, capsys: Any
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _newsroom(db)
+    (row,) = _found(db, "Kyiv", capsys)
+    assert row["article_id"] == "sea" and row["snippet"] == "copy: Kyiv watches the fleet"
+    rows = {r["article_id"]: r for r in _found(db, '"Black Sea"', capsys)}
+    assert rows["seed0"]["kind"] == "seed" and rows["sea"]["kind"] == "article"
+
+
+def test_every_row_has_a_snippet_of_the_matched_words_and_a_rounded_score(
+    tmp_path: Path, capsys: Any
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _newsroom(db)
+    for row in _found(db, "Kenya OR Chile", capsys):
+        assert "kenya" in row["snippet"].lower() or "chile" in row["snippet"].lower()
+        assert row["score"] == round(row["score"], 3)
+    assert main(["search", '"Black Sea"', "--db", str(db), "--format", "csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.endswith("kind,snippet")
+
+
+def test_the_query_means_the_same_without_the_extension(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _newsroom(db)
+    monkeypatch.setenv("NEWSDESK_FTS_EXTENSION", str(tmp_path / "nowhere" / "fts.duckdb_extension"))
+    assert {r["article_id"] for r in _found(db, '"Black Sea"', capsys)} == {"sea", "seed0"}
+    assert {r["article_id"] for r in _found(db, "Kenya OR Chile -Russia", capsys)} == {"ke", "cl"}
+    assert [r["article_id"] for r in _found(db, "Kyiv", capsys)] == ["sea"]

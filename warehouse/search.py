@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import transaction
+from warehouse.search_query import Query, condition, parse_query, snippet
 from warehouse.store import as_list
 
 SEARCH_TABLE = "search_docs"
@@ -228,6 +229,15 @@ def update_fts_index(
     return None
 
 
+COLUMNS = ["article_id", "score", "published_at", "site_name", "title", "url", "kind", "snippet"]
+# An original's searchable text: its title, its text and the titles of its copies that hold a
+# term (a copy's headline leads to the story it copies), folded as the terms are.
+_DOCUMENT = (
+    "lower(regexp_replace(coalesce(a.title, '') || ' ' || a.text || ' ' || coalesce(c.titles,"
+    " ''), '\\s+', ' ', 'g'))"
+)
+
+
 def search(
     con: duckdb.DuckDBPyConnection,
     terms: str,
@@ -236,67 +246,101 @@ def search(
     limit: int = 20,
     extension: str | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]], str | None]:
-    """(columns, rows, notice): originals matching the terms, best first: BM25 over the
-    indexed window, then older originals by substring."""
-    columns = ["article_id", "score", "published_at", "site_name", "title", "url"]
-    words = [w for w in terms.split() if w]
-    if not words:
-        return columns, [], None
+    """(columns, rows, notice): originals (feed articles and seeds) matching the query, best
+    first: BM25 over the indexed window, then the others by how often the terms occur (older
+    originals, seeds, and those whose copies' headlines hold a term). The query: words,
+    ``"phrases"``, ``a OR b``, ``-word`` (see ``warehouse.search_query``)."""
+    query = parse_query(terms)
+    if not query.groups:
+        return COLUMNS, [], None
     notice = fts_ready(con, extension)
+    cond, cond_params = condition(query, _DOCUMENT)
+    stemmed = f"({FTS_SCHEMA}.match_bm25(a.article_id, ?, conjunctive := 1) IS NOT NULL)"
+    ranked_cond, ranked_params = condition(
+        query, _DOCUMENT, stemmed, "lower(coalesce(c.titles, ''))"
+    )
+    copies = (
+        "LEFT JOIN (SELECT duplicate_of AS article_id, string_agg(title, ' ') AS titles FROM"
+        " articles WHERE duplicate_of IS NOT NULL AND ("
+        + " OR ".join("contains(lower(coalesce(title, '')), ?)" for _ in query.terms)
+        + ") GROUP BY 1) c USING (article_id)"
+    )
     filters = (
-        "a.source = 'feed' AND a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
+        "a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
         " AND (? IS NULL OR EXISTS (SELECT 1 FROM country_mentions m WHERE "
         "m.article_id = a.article_id AND m.country_code = upper(?)))"
     )
-    params: list[Any] = [since, since, country, country]
-    if notice is not None:
-        return columns, _substring(con, words, filters, params, limit, ""), notice
-    rows = con.execute(
-        f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
-        " conjunctive := 1) AS score, a.published_at, a.site_name, a.title, a.url"
-        f" FROM {SEARCH_TABLE} s JOIN articles a USING (article_id)"
-        f" WHERE {filters}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?",
-        [terms, *params, limit],
-    ).fetchall()
-    if len(rows) < limit:
-        older = _substring(
-            con,
-            words,
-            filters,
-            params,
-            limit - len(rows),
-            f" AND a.article_id NOT IN (SELECT article_id FROM {SEARCH_TABLE})",
+    params: list[Any] = [*query.terms, since, since, country, country]
+    ranked: list[tuple[Any, ...]] = []
+    if notice is None:
+        ranked = con.execute(
+            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
+            " conjunctive := 0) AS score, a.published_at, a.site_name, a.title,"
+            " coalesce(a.canonical_url, a.url),"
+            f" a.source, a.text, c.titles, true FROM {SEARCH_TABLE} s JOIN articles a"
+            f" USING (article_id) {copies} WHERE {filters} AND {ranked_cond}) WHERE score IS"
+            " NOT NULL ORDER BY score DESC LIMIT ?",
+            [query.words, *params, *ranked_params, limit],
+        ).fetchall()
+    # Seeds are not indexed (they are no night's news) and are no older article either.
+    window = (
+        "true"
+        if notice is not None
+        else f"(a.source = 'seed' OR a.article_id IN (SELECT article_id FROM {SEARCH_TABLE}))"
+    )
+    rest = _counted(
+        con,
+        query,
+        (copies, filters, cond, window),
+        [*params, *cond_params],
+        limit - len(ranked),
+        ranked,
+    )
+    older = sum(1 for r in rest if not r[-1])
+    if notice is None and older:
+        notice = (
+            f"{older} older article(s), outside the ranked search window "
+            "(NEWSDESK_SEARCH_DAYS), matched by substring and listed last"
         )
-        if older:
-            notice = (
-                f"{len(older)} older article(s), outside the ranked search window "
-                "(NEWSDESK_SEARCH_DAYS), matched by substring and listed last"
-            )
-        rows += older
-    return columns, rows, notice
+    rows = [_row(query, r) for r in ranked + rest]
+    return COLUMNS, rows, notice
 
 
-def _substring(
+def _row(query: Query, r: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A result as printed: the score rounded, seeds marked, and where the terms occur."""
+    article_id, score, published, site, title, url, source, text, copy_titles, _ = r
+    kind = "seed" if source == "seed" else "article"
+    found = snippet(query, title, text) or (
+        f"copy: {snippet(query, copy_titles)}" if copy_titles else ""
+    )
+    return (article_id, round(float(score), 3), published, site, title, url, kind, found)
+
+
+def _counted(
     con: duckdb.DuckDBPyConnection,
-    words: list[str],
-    filters: str,
+    query: Query,
+    sql: tuple[str, str, str, str],
     params: list[Any],
     limit: int,
-    extra: str,
+    ranked: list[tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
-    """Originals containing every word, ranked by how often the words occur."""
-    conditions = " AND ".join(
-        "(lower(a.text) LIKE '%' || lower(?) || '%' OR lower(coalesce(a.title, '')) LIKE "
-        "'%' || lower(?) || '%')"
-        for _ in words
-    )
+    """The matching originals BM25 did not rank, by how often the terms occur; the last field
+    says whether the article is inside the ranked window. ``sql``: the copies' join, the
+    filters, the query's condition and the window test."""
+    if limit <= 0:
+        return []
+    copies, filters, cond, window = sql
     occurrences = " + ".join(
-        "(length(a.text) - length(replace(lower(a.text), lower(?), ''))) / length(?)" for _ in words
+        f"(length({_DOCUMENT}) - length(replace({_DOCUMENT}, ?, ''))) / length(?)"
+        for _ in query.terms
     )
-    pairs = [x for w in words for x in (w, w)]
+    pairs = [x for t in query.terms for x in (t, t)]
     return con.execute(
-        f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name,"
-        f" a.title, a.url FROM articles a WHERE {filters} AND {conditions}{extra}"
-        " ORDER BY score DESC, a.published_at DESC LIMIT ?",
-        [*pairs, *params, *pairs, limit],
+        f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name, a.title,"
+        f" coalesce(a.canonical_url, a.url), a.source, a.text, c.titles, {window} FROM articles"
+        f" a {copies} WHERE {filters}"
+        f" AND {cond} AND"
+        " a.article_id NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY score DESC,"
+        " a.published_at DESC LIMIT ?",
+        [*pairs, *params, [r[0] for r in ranked], limit],
     ).fetchall()
