@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import apprise
@@ -21,6 +21,7 @@ from ingest.countries import detect_countries
 from ingest.errors import AlertURLError
 from ingest.models import Alert, Article, CountryMention
 from ingest.normalize import short_id
+from ingest.snippets import around
 from ingest.urls import url_problem
 
 log = logging.getLogger(__name__)
@@ -80,26 +81,66 @@ def new_country_alerts(
 
 
 @dataclass(frozen=True)
-class DigestItem:
-    country_code: str
-    country_name: str
-    articles: tuple[tuple[str, str, str], ...]  # (title, url, snippet)
+class DigestEntry:
+    """One article of a digest, once, with every new country it names."""
+
+    title: str
+    url: str  # the canonical URL: tracking parameters already dropped
+    site: str | None
+    published: date | None
+    countries: tuple[tuple[str, str], ...]  # (code, name), in the digest's order
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    countries: tuple[tuple[str, str], ...]  # (code, name) of the new countries, by name
+    entries: tuple[DigestEntry, ...]
 
 
 def build_digest(
     alerts: Sequence[Alert],
     mentions: Iterable[CountryMention],
     articles: Mapping[str, Article],
-) -> list[DigestItem]:
-    """Each new country with every article of the run that mentions it."""
-    by_code: dict[str, list[tuple[str, str, str]]] = {a.country_code: [] for a in alerts}
-    for mention in mentions:
-        if mention.country_code in by_code and mention.article_id in articles:
-            art = articles[mention.article_id]
-            by_code[mention.country_code].append((art.title or art.url, art.url, mention.snippet))
-    return [
-        DigestItem(a.country_code, a.country_name, tuple(by_code[a.country_code])) for a in alerts
-    ]
+) -> Digest:
+    """The new countries, and each article of the run that names one, once: an article that
+    names two new countries is one entry listing both. Its snippet is the sentence around the
+    first new country it names, cut at word boundaries."""
+    names = {a.country_code: a.country_name for a in alerts}
+    order = sorted(names, key=lambda c: names[c])
+    found: dict[str, list[CountryMention]] = {}
+    for m in mentions:
+        if m.country_code in names and m.article_id in articles:
+            found.setdefault(m.article_id, []).append(m)
+    entries = []
+    for article_id, ms in found.items():
+        art = articles[article_id]
+        ms.sort(key=lambda m: m.first_offset)
+        codes = sorted({m.country_code for m in ms}, key=order.index)
+        snippet = around(art.text, ms[0].first_offset, ms[0].first_offset + 1, 100)
+        published = (art.published_at or art.fetched_at).date()
+        entries.append(
+            DigestEntry(
+                title=art.title or art.canonical_url,
+                url=art.canonical_url,
+                site=art.site_name,
+                published=published,
+                countries=tuple((c, names[c]) for c in codes),
+                snippet=snippet,
+            )
+        )
+    entries.sort(key=lambda e: (-len(e.countries), order.index(e.countries[0][0]), e.title))
+    return Digest(tuple((c, names[c]) for c in order), tuple(entries))
+
+
+def digest_title(digest: Digest, shown: int = 6) -> str:
+    """The headline a person reads: "newsdesk: 3 countries new in the news — Chile, Iceland,
+    Peru" (no run or digest id: the id travels in the X-Newsdesk-Digest header)."""
+    names = [name for _code, name in digest.countries]
+    n = len(names)
+    listed = ", ".join(names[:shown]) + (f" and {n - shown} more" if n > shown else "")
+    noun = "country" if n == 1 else "countries"
+    return f"newsdesk: {n} {noun} new in the news — {listed}"
 
 
 # Publisher text is data, never markup: these characters would open a link, an emphasis, an
@@ -133,21 +174,32 @@ def markdown_link(label: str, url: str, dialect: str = "markdown") -> str:
     return f"[{markdown_text(label, dialect)}]({target})"
 
 
-def render_digest(
-    items: Sequence[DigestItem], run_id: str, key: str = "", dialect: str = "markdown"
-) -> str:
-    """The digest as Markdown: readable in chat tools, e-mail and Prefect's UI alike, with
-    every publisher's title, snippet and URL escaped (``markdown_text``, ``markdown_link``)
-    for the channel's converter (``dialect_for``)."""
-    lines = [f"# New countries in the news ({len(items)}) — run {run_id}", ""]
-    if key:
-        lines += [f"digest {key}", ""]
-    for item in items:
-        lines.append(f"## {markdown_text(item.country_name, dialect)} ({item.country_code})")
-        for title, url, snippet in item.articles:
-            link = markdown_link(title, url, dialect)
-            lines.append(f"- {link} — “{markdown_text(snippet, dialect)}”")
+def render_digest(digest: Digest, key: str = "", dialect: str = "markdown") -> str:
+    """The digest as Markdown: the headline, then one entry per article (title, site and
+    date, its new countries, a snippet, the link), and the digest id last. Publisher text and
+    URLs are escaped for the channel's converter (``markdown_text``, ``markdown_link``,
+    ``dialect_for``). In Markdown (e-mail, JSON webhooks) the link is its own line, so that
+    the plain-text part Apprise derives from the HTML still carries it; Slack shows a
+    titled link."""
+    lines = [f"# {markdown_text(digest_title(digest), dialect)}", ""]
+    for e in digest.entries:
+        where = ", ".join(
+            x for x in (e.site, f"{e.published:%Y-%m-%d}" if e.published else "") if x
+        )
+        new = ", ".join(f"{name} ({code})" for code, name in e.countries)
+        head = (
+            markdown_link(e.title, e.url, dialect)
+            if dialect == "slack"
+            else f"**{markdown_text(e.title, dialect)}**"
+        )
+        # Country names are the gazetteer's, not the publisher's: written as they are.
+        lines.append(f"- {head} — {markdown_text(where, dialect)} — new: {new}")
+        lines.append(f"  “{markdown_text(e.snippet, dialect)}”")
+        if dialect != "slack" and url_problem(e.url) is None:
+            lines.append(f"  <{''.join(_LINK_ESCAPES.get(c, c) for c in e.url)}>")
         lines.append("")
+    if key:
+        lines.append(f"digest {key}")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -198,8 +250,8 @@ def deliver(url: str, title: str, body: str, key: str) -> str | None:
     """Send the digest through one Apprise URL; None on success, else the error as text.
 
     Apprise reaches Slack, Discord, e-mail, ntfy, Telegram, Matrix and plain JSON webhooks
-    (``json://host/path``) with one URL syntax. The digest id is in the title's last line and,
-    for JSON webhooks, in an ``X-Newsdesk-Digest`` header.
+    (``json://host/path``) with one URL syntax. The digest id is the body's last line and,
+    for JSON webhooks, an ``X-Newsdesk-Digest`` header; never in the headline.
     """
     target = url
     if url.startswith(("json://", "jsons://")):

@@ -48,6 +48,7 @@ from ingest.gazetteer_i18n import (
     people,
 )
 from ingest.name_cases import inflect_name
+from ingest.snippets import around
 from ingest.text_language import guess_languages
 
 # The languages whose names of countries (CLDR) and their case forms the gazetteer holds.
@@ -363,8 +364,7 @@ class CountryDetector:
             firsts.setdefault(hit.code, hit.start)
         result = []
         for code, first in firsts.items():
-            lo, hi = max(0, first - SNIPPET_RADIUS), min(len(text), first + SNIPPET_RADIUS)
-            snippet = " ".join(text[lo:hi].split())
+            snippet = around(text, first, first + 1, SNIPPET_RADIUS)
             result.append(CountryCount(code, country_name(code), counts[code], first, snippet))
         return sorted(result, key=lambda c: (-c.mentions, c.code))
 

@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def deliver_digests(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    """Send each channel its pending digest (headed with the sending run) and record the
-    outcome; the failures, as "channel: error", for the run's summary."""
+    """Send each channel its pending digest and record the outcome; the failures, as
+    "channel: error", for the run's summary."""
     now = datetime.now(UTC)
     urls = {alerting.channel_id(u): u for u in settings.alert_urls}
     failed: list[str] = []
@@ -32,8 +32,9 @@ def deliver_digests(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: 
         ids = [a.alert_id for a in pending]
         key = alerting.digest_id(ids)
         dialect = alerting.dialect_for(urls[cid])
-        body = alerting.render_digest(digest_items(con, pending), run_id, key, dialect)
-        title = f"newsdesk: {len(pending)} new countries in the news"
+        digest = digest_of(con, pending)
+        body = alerting.render_digest(digest, key, dialect)
+        title = alerting.digest_title(digest)
         error = alerting.deliver(urls[cid], title, body, key)
         crash_point("sent")
         store.record_delivery(con, cid, ids, key, now, error)
@@ -55,13 +56,11 @@ def run_digest(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
     if not raised:
         return None
     log.info("new countries: %s", ", ".join(f"{a.country_name} ({a.country_code})" for a in raised))
-    return alerting.render_digest(digest_items(con, raised), run_id)
+    return alerting.render_digest(digest_of(con, raised))
 
 
-def digest_items(
-    con: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]
-) -> list[alerting.DigestItem]:
-    """Each alert's country with the originals of its run that mention it."""
+def digest_of(con: duckdb.DuckDBPyConnection, alerts: Sequence[Alert]) -> alerting.Digest:
+    """The alerts' countries with the originals of their runs that name them."""
     mentions = store.mentions_for(con, [a.country_code for a in alerts])
     runs = {a.run_id for a in alerts}
     articles = {

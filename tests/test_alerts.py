@@ -123,22 +123,24 @@ INJECTED_TITLES = [
 
 
 def injected_digest(dialect: str = "markdown") -> str:
-    from ingest.alerts import DigestItem, render_digest
+    from ingest.alerts import Digest, DigestEntry, render_digest
 
-    items = [
-        DigestItem(
-            code,
-            name,
-            ((title, f"https://news.example/{code}?a=(1)", f"{name} <b>snippet</b> ](x)"),),
+    countries = [("PE", "Peru"), ("CL", "Chile"), ("KE", "Kenya"), ("IS", "Iceland")]
+    entries = [
+        DigestEntry(
+            title,
+            f"https://news.example/{code}?a=(1)",
+            "Site <i>",
+            None,
+            ((code, name),),
+            f"{name} <b>snippet</b> ](x)",
         )
-        for (code, name), title in zip(
-            [("PE", "Peru"), ("CL", "Chile"), ("KE", "Kenya"), ("IS", "Iceland")],
-            INJECTED_TITLES,
-            strict=True,
-        )
+        for (code, name), title in zip(countries, INJECTED_TITLES, strict=True)
     ]
-    items.append(DigestItem("NO", "Norway", (("Norway link", "javascript:alert(1)", "x"),)))
-    return render_digest(items, "r1", "d1", dialect)
+    entries.append(
+        DigestEntry("Norway link", "javascript:alert(1)", None, None, (("NO", "Norway"),), "x")
+    )
+    return render_digest(Digest((*countries, ("NO", "Norway")), tuple(entries)), "d1", dialect)
 
 
 def test_publisher_markup_reaches_a_json_webhook_as_text(httpserver: HTTPServer) -> None:
@@ -150,8 +152,8 @@ def test_publisher_markup_reaches_a_json_webhook_as_text(httpserver: HTTPServer)
     message = request.get_json()["message"]
     assert "<script" not in message and "<img" not in message and "<b>" not in message
     assert "](http://evil" not in message and "](javascript:" not in message
-    assert "](x)" not in message
-    links = [line.split("](", 1)[1].split(")")[0] for line in message.splitlines() if "](" in line]
+    assert "](x)" not in message and "<i>" not in message
+    links = [line.strip()[1:-1] for line in message.splitlines() if line.strip().startswith("<")]
     assert len(links) == 4 and all(u.startswith("https://news.example/") for u in links)
     assert "Norway link" in message  # a non-http(s) link keeps its text, loses its target
 
@@ -216,3 +218,7 @@ def test_publisher_markup_reaches_an_email_as_text(tmp_path: Path) -> None:
     hrefs = [part.split('"', 1)[0] for part in body.split('href="')[1:]]
     assert len(hrefs) == 4 and all(h.startswith("https://news.example/") for h in hrefs)
     assert "Peru story ](http://evil.example/phish)" in body  # shown as the text it was
+    # The plain-text part keeps every link, each on its line (Apprise derives it from the HTML).
+    plain = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    text = plain.get_payload(decode=True).decode()
+    assert sum("https://news.example/" in line for line in text.splitlines()) == 4

@@ -57,7 +57,8 @@ class Webhook:
 
 
 def digest_countries(body: str) -> list[str]:
-    return re.findall(r"\(([A-Z]{2})\)", body)
+    """The new countries a digest names (an article naming two lists both)."""
+    return sorted(set(re.findall(r"\(([A-Z]{2})\)", body)))
 
 
 @dataclass

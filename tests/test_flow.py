@@ -2,6 +2,7 @@
 
 import gc
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -142,12 +143,25 @@ def test_one_digest_names_the_new_countries_in_order_and_is_delivered(
     nights: DemoNights,
 ) -> None:
     ((headers, payload),) = nights.digests
-    assert payload["title"] == "newsdesk: 8 new countries in the news"
-    message = payload["message"]
-    order = [message.index(f"({code})") for code in DEMO_NEW_COUNTRIES]
-    assert order == sorted(order)
-    assert "Kenya and Tanzania agree to link their railways" in message
-    assert headers["X-Newsdesk-Digest"] in message
+    title, message, key = payload["title"], payload["message"], headers["X-Newsdesk-Digest"]
+    assert title.startswith("newsdesk: 8 countries new in the news — Austria, Chile, ")
+    # No run or digest id in the headline or the first paragraph; the id closes the body.
+    headline, first_paragraph = message.split("\n\n")[:2]
+    for part in (title, headline, first_paragraph):
+        assert key not in part and nights.first.run_id not in part
+    assert message.rstrip().endswith(f"digest {key}")
+    # One entry per article, each with its site, date and every new country it names.
+    entries = [line for line in message.splitlines() if line.startswith("- ")]
+    titles = [line.split("**")[1] for line in entries]
+    assert len(titles) == len(set(titles)) and len(entries) < len(DEMO_NEW_COUNTRIES)
+    assert "Kenya and Tanzania agree to link their railways" in titles
+    assert any("Kenya (KE), Tanzania (TZ)" in line for line in entries)
+    assert all(re.search(r" — [^—]+, 2026-\d\d-\d\d — new: ", line) for line in entries)
+    assert all(f"({code})" in message for code in DEMO_NEW_COUNTRIES)
+    # Links are the canonical URLs, one line each (kept by the plain-text part of an e-mail).
+    links = [line.strip() for line in message.splitlines() if line.strip().startswith("<http")]
+    assert len(links) == len(entries) and not any("utm_" in link for link in links)
+    assert "utm_" not in message
     assert "Ukraine (UA)" not in message and "(US)" not in message
     con = duckdb.connect(str(nights.db), read_only=True)
     assert con.execute("SELECT count(*) FROM alerts WHERE delivered_at IS NULL").fetchone() == (0,)

@@ -238,6 +238,24 @@ _DOCUMENT = (
 )
 
 
+# The originals searched: not duplicates, fetched since the date, naming the country.
+_FILTERS = (
+    "a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
+    " AND (? IS NULL OR EXISTS (SELECT 1 FROM country_mentions m WHERE "
+    "m.article_id = a.article_id AND m.country_code = upper(?)))"
+)
+
+
+def _copies(query: Query) -> str:
+    """A join of each original with the titles of its copies that hold one of the terms."""
+    return (
+        "LEFT JOIN (SELECT duplicate_of AS article_id, string_agg(title, ' ') AS titles FROM"
+        " articles WHERE duplicate_of IS NOT NULL AND ("
+        + " OR ".join("contains(lower(coalesce(title, '')), ?)" for _ in query.terms)
+        + ") GROUP BY 1) c USING (article_id)"
+    )
+
+
 def search(
     con: duckdb.DuckDBPyConnection,
     terms: str,
@@ -254,56 +272,38 @@ def search(
     if not query.groups:
         return COLUMNS, [], None
     notice = fts_ready(con, extension)
-    cond, cond_params = condition(query, _DOCUMENT)
-    stemmed = f"({FTS_SCHEMA}.match_bm25(a.article_id, ?, conjunctive := 1) IS NOT NULL)"
-    ranked_cond, ranked_params = condition(
-        query, _DOCUMENT, stemmed, "lower(coalesce(c.titles, ''))"
-    )
-    copies = (
-        "LEFT JOIN (SELECT duplicate_of AS article_id, string_agg(title, ' ') AS titles FROM"
-        " articles WHERE duplicate_of IS NOT NULL AND ("
-        + " OR ".join("contains(lower(coalesce(title, '')), ?)" for _ in query.terms)
-        + ") GROUP BY 1) c USING (article_id)"
-    )
-    filters = (
-        "a.duplicate_of IS NULL AND (? IS NULL OR a.fetched_at >= ?)"
-        " AND (? IS NULL OR EXISTS (SELECT 1 FROM country_mentions m WHERE "
-        "m.article_id = a.article_id AND m.country_code = upper(?)))"
-    )
     params: list[Any] = [*query.terms, since, since, country, country]
-    ranked: list[tuple[Any, ...]] = []
-    if notice is None:
-        ranked = con.execute(
-            f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
-            " conjunctive := 0) AS score, a.published_at, a.site_name, a.title,"
-            " coalesce(a.canonical_url, a.url),"
-            f" a.source, a.text, c.titles, true FROM {SEARCH_TABLE} s JOIN articles a"
-            f" USING (article_id) {copies} WHERE {filters} AND {ranked_cond}) WHERE score IS"
-            " NOT NULL ORDER BY score DESC LIMIT ?",
-            [query.words, *params, *ranked_params, limit],
-        ).fetchall()
+    ranked = _ranked(con, query, params, limit) if notice is None else []
     # Seeds are not indexed (they are no night's news) and are no older article either.
     window = (
         "true"
         if notice is not None
         else f"(a.source = 'seed' OR a.article_id IN (SELECT article_id FROM {SEARCH_TABLE}))"
     )
-    rest = _counted(
-        con,
-        query,
-        (copies, filters, cond, window),
-        [*params, *cond_params],
-        limit - len(ranked),
-        ranked,
-    )
+    rest = _counted(con, query, window, params, limit - len(ranked), ranked)
     older = sum(1 for r in rest if not r[-1])
     if notice is None and older:
         notice = (
             f"{older} older article(s), outside the ranked search window "
             "(NEWSDESK_SEARCH_DAYS), matched by substring and listed last"
         )
-    rows = [_row(query, r) for r in ranked + rest]
-    return COLUMNS, rows, notice
+    return COLUMNS, [_row(query, r) for r in ranked + rest], notice
+
+
+def _ranked(
+    con: duckdb.DuckDBPyConnection, query: Query, params: list[Any], limit: int
+) -> list[tuple[Any, ...]]:
+    """The indexed originals that match, by BM25: words as the index stems them."""
+    stemmed = f"({FTS_SCHEMA}.match_bm25(a.article_id, ?, conjunctive := 1) IS NOT NULL)"
+    cond, cond_params = condition(query, _DOCUMENT, stemmed, "lower(coalesce(c.titles, ''))")
+    return con.execute(
+        f"SELECT * FROM (SELECT a.article_id, {FTS_SCHEMA}.match_bm25(a.article_id, ?,"
+        " conjunctive := 0) AS score, a.published_at, a.site_name, a.title,"
+        " coalesce(a.canonical_url, a.url), a.source, a.text, c.titles, true"
+        f" FROM {SEARCH_TABLE} s JOIN articles a USING (article_id) {_copies(query)}"
+        f" WHERE {_FILTERS} AND {cond}) WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?",
+        [query.words, *params, *cond_params, limit],
+    ).fetchall()
 
 
 def _row(query: Query, r: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -319,17 +319,17 @@ def _row(query: Query, r: tuple[Any, ...]) -> tuple[Any, ...]:
 def _counted(
     con: duckdb.DuckDBPyConnection,
     query: Query,
-    sql: tuple[str, str, str, str],
+    window: str,
     params: list[Any],
     limit: int,
     ranked: list[tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
-    """The matching originals BM25 did not rank, by how often the terms occur; the last field
-    says whether the article is inside the ranked window. ``sql``: the copies' join, the
-    filters, the query's condition and the window test."""
+    """The matching originals BM25 did not rank, by how often the terms occur as written;
+    the last field (``window``, an SQL test) says whether the article is in the ranked
+    window."""
     if limit <= 0:
         return []
-    copies, filters, cond, window = sql
+    cond, cond_params = condition(query, _DOCUMENT)
     occurrences = " + ".join(
         f"(length({_DOCUMENT}) - length(replace({_DOCUMENT}, ?, ''))) / length(?)"
         for _ in query.terms
@@ -338,9 +338,8 @@ def _counted(
     return con.execute(
         f"SELECT a.article_id, {occurrences} AS score, a.published_at, a.site_name, a.title,"
         f" coalesce(a.canonical_url, a.url), a.source, a.text, c.titles, {window} FROM articles"
-        f" a {copies} WHERE {filters}"
-        f" AND {cond} AND"
+        f" a {_copies(query)} WHERE {_FILTERS} AND {cond} AND"
         " a.article_id NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY score DESC,"
         " a.published_at DESC LIMIT ?",
-        [*pairs, *params, [r[0] for r in ranked], limit],
+        [*pairs, *params, *cond_params, [r[0] for r in ranked], limit],
     ).fetchall()

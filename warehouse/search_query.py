@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.snippets import around
+
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 SNIPPET_RADIUS = 80
 
@@ -105,16 +107,5 @@ def snippet(query: Query, *texts: str | None) -> str:
         if not found:
             continue
         at, term = min(found)
-        return _around(flat, at, at + len(term))
+        return around(flat, at, at + len(term), SNIPPET_RADIUS)
     return ""
-
-
-def _around(text: str, start: int, end: int) -> str:
-    lo, hi = max(0, start - SNIPPET_RADIUS), min(len(text), end + SNIPPET_RADIUS)
-    if lo > 0:
-        cut = text.find(" ", lo, start)
-        lo = cut + 1 if cut >= 0 else lo
-    if hi < len(text):
-        cut = text.rfind(" ", end, hi)
-        hi = cut if cut >= 0 else hi
-    return ("…" if lo > 0 else "") + text[lo:hi] + ("…" if hi < len(text) else "")
