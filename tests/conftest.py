@@ -28,7 +28,7 @@ import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
 from flows.demo import SITE_DIR, Site, serve_site  # noqa: E402
-from ingest.models import Article  # noqa: E402
+from ingest.models import Article, CountryMention  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from warehouse.db import connect  # noqa: E402
 
@@ -44,6 +44,18 @@ def make_article(article_id: str, text: str, fetched_at: Any, **fields: Any) -> 
     url = f"https://x/{article_id}"
     values = {"source": "feed", "url": url, "canonical_url": url, "content_hash": f"h{article_id}"}
     return Article(article_id=article_id, text=text, fetched_at=fetched_at, **{**values, **fields})
+
+
+def make_mention(article_id: str, code: str, name: str, snippet: str = "") -> CountryMention:
+    """The tests' one mention factory: one mention at the text's start."""
+    return CountryMention(
+        article_id=article_id,
+        country_code=code,
+        country_name=name,
+        mentions=1,
+        first_offset=0,
+        snippet=snippet,
+    )
 
 
 def run_command(feeds: Path, db: Path) -> list[str]:
