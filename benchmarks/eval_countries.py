@@ -100,7 +100,8 @@ def development() -> list[Doc]:
     docs.append(Doc("seed", "en", "text", SEED.read_text(encoding="utf-8"), SEED_CODES))
     docs += _sentences(DATA / "country_hard_cases.tsv", lang="en")
     docs += _real(NEW / "real_dev.jsonl") + _sentences(NEW / "hard_dev.tsv")
-    docs += _real(NEW / "real_round1.jsonl") + _sentences(NEW / "hard_round1.tsv")
+    for n in (1, 2):  # held-out rounds that were measured, then became development data
+        docs += _real(NEW / f"real_round{n}.jsonl") + _sentences(NEW / f"hard_round{n}.tsv")
     return docs
 
 

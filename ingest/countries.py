@@ -21,6 +21,7 @@ from babel import Locale
 
 from ingest import gazetteer_more
 from ingest.country_context import (
+    after_a_name,
     bounded,
     in_other_name,
     in_quoted_title,
@@ -49,7 +50,7 @@ from ingest.gazetteer_i18n import (
 )
 from ingest.name_cases import inflect_name
 from ingest.snippets import around
-from ingest.text_language import guess_languages
+from ingest.text_language import CAPITALIZING, KnownLanguages
 
 # The languages whose names of countries (CLDR) and their case forms the gazetteer holds.
 LANGUAGES = (
@@ -125,6 +126,15 @@ def _hand_kept(codes: set[str]) -> Iterator[Surface]:
                 yield value[4:], code, NAME, ""
 
 
+def _cldr(lang: str) -> Iterator[tuple[str, str]]:
+    """CLDR's names of the territories in a language; of "Гонконг (САР)" or "Macao (RAE)",
+    the name before the parenthesis."""
+    for code, value in Locale(lang).territories.items():
+        name = value.split(" (")[0]
+        if "(" not in name:
+            yield code, name
+
+
 def _iso_names(codes: set[str]) -> Iterator[Surface]:
     """ISO 3166 names (pycountry), then each language's names of the territories (CLDR)."""
     for country in pycountry.countries:
@@ -135,8 +145,8 @@ def _iso_names(codes: set[str]) -> Iterator[Surface]:
             if iso_name and "," not in iso_name and "(" not in iso_name:
                 yield str(iso_name), country.alpha_2, NAME, ""
     for lang in LANGUAGES:
-        for code, value in Locale(lang).territories.items():
-            if code in codes and "," not in value and "(" not in value and " - " not in value:
+        for code, value in _cldr(lang):
+            if code in codes and "," not in value and " - " not in value:
                 yield value, code, NAME, "" if lang == "en" else lang
 
 
@@ -163,14 +173,14 @@ def _short_forms(codes: set[str]) -> Iterator[Surface]:
 def _inflected(codes: set[str]) -> Iterator[Surface]:
     """Names as other languages decline them, and their extra names."""
     for lang in LANGUAGES:
-        for code, value in Locale(lang).territories.items():
-            if code in codes and "," not in value and "(" not in value:
+        for code, value in _cldr(lang):
+            if code in codes and "," not in value:
                 for form in inflect_name(value, lang):
                     yield form, code, NAME, lang
     for value, code in extra_names():
         yield value, code, ADJECTIVE if value[:1].islower() else NAME, ""
     for value, code, lang in gazetteer_more.names():
-        yield value, code, NAME, lang
+        yield value, code, ADJECTIVE if value[:1].islower() else NAME, lang
         for form in inflect_name(value, lang) if " " not in value else ():
             yield form, code, NAME, lang
     # German names a war after its country in one word: "Ukrainekrieg", "Irakkriegs".
@@ -189,6 +199,8 @@ def _people_and_blocks(codes: set[str]) -> Iterator[Surface]:
         yield value, code, DEMONYM if capitalized else ADJECTIVE, lang
     for value, code, lang in gazetteer_more.adjectives():
         yield value, code, DEMONYM if value[:1].isupper() else ADJECTIVE, lang
+    for value, code, lang in gazetteer_more.peoples():
+        yield value, code, ADJECTIVE, lang
     for code, forms in COMBINING_FORMS.items():
         for value in forms:
             yield value, code, COMBINING, ""
@@ -225,38 +237,6 @@ def _fold(text: str) -> str:
     return text.casefold()
 
 
-_CAPITALIZING = frozenset({"de", "fr", "nl"})
-
-
-class _Languages:
-    """The text's languages, guessed on first need: most matches are words every language
-    shares ("China", "U.S."), and a text that has only those never pays for the guess."""
-
-    __slots__ = ("_done", "_text", "_value")
-
-    def __init__(self, text: str, given: frozenset[str] | None) -> None:
-        self._text, self._value, self._done = text, given, given is not None
-
-    def _guess(self) -> frozenset[str] | None:
-        if not self._done:
-            self._value, self._done = guess_languages(self._text), True
-        return self._value
-
-    def allow(self, langs: frozenset[str]) -> bool:
-        """Whether a word that is a country in ``langs`` may be one here."""
-        value = self._guess()
-        return value is None or bool(langs & value)
-
-    def english(self) -> bool:
-        """Whether the text may be English (a text too short to tell may be)."""
-        value = self._guess()
-        return value is None or "en" in value
-
-    def get(self, surface: str) -> frozenset[str] | None:
-        """The languages, for a rule that reads them (only a guarded name does)."""
-        return self._guess() if surface in GUARDED_NAMES else None
-
-
 class CountryDetector:
     """Finds country mentions in text; build once (``default_detector()``) and reuse."""
 
@@ -290,7 +270,7 @@ class CountryDetector:
         """Every mention, in text order; never raises. ``languages``: those the text is in
         (guessed from it when not given); a word that is a country only in other languages
         is passed over."""
-        known = _Languages(text, languages)
+        known = KnownLanguages(text, languages, GUARDED_NAMES)
         folded = _fold(text)
         if len(folded) != len(text):  # casefold changed lengths (ß → ss): match on lower()
             folded = text.lower()
@@ -304,6 +284,10 @@ class CountryDetector:
             surface = text[start:end]
             code = self._resolve(text, start, end, surface, bucket, known)
             if not code or is_person(text, start, end, surface, known.get(surface)):
+                continue
+            # Not in German, which capitalizes every noun ("die Regierung Frankreichs"), nor in
+            # English, which writes "White House Russia adviser".
+            if surface[:1].isupper() and after_a_name(text, start, end) and known.foreign_name():
                 continue
             if surface[:1].isupper() and (
                 in_other_name(text, start, end)
@@ -324,7 +308,7 @@ class CountryDetector:
         end: int,
         surface: str,
         bucket: tuple[Entry, ...],
-        known: _Languages,
+        known: KnownLanguages,
     ) -> str | None:
         hyphen = text[end : end + 1] == "-"
         for entry_surface, code, kind, langs in bucket:
@@ -346,7 +330,7 @@ class CountryDetector:
                 continue
             # German and French capitalize the nouns these words also are ("die Deutschen",
             # "les Français"); elsewhere a capital makes a lower-case adjective a name.
-            capitalizing = langs is None or bool(langs & _CAPITALIZING)
+            capitalizing = langs is None or bool(langs & CAPITALIZING)
             if kind == ADJECTIVE and first.isupper() and not capitalizing:  # noqa: SIM102
                 if is_proper_name(text, start, end):
                     return None

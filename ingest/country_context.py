@@ -29,13 +29,16 @@ _LANGUAGE_CUES = frozenset(
         *("fluentemente", "spricht", "sprechen", "fließend", "mówić", "mówią", "płynnie"),
         *("говорить", "говорят", "свободно", "вільно", "konuşuyor", "konuşan", "akıcı"),
         *("beszél", "beszélnek", "vorbește", "vorbesc", "fluent", "mluvit", "puhua"),
-        *("puhuvat", "snakke", "tala", "talte", "talade"),
+        *("puhuvat", "snakke", "tala", "talte", "talade", "învață", "învăța", "studiază"),
+        *("learns", "studies", "lernt", "lernen", "aprende", "impara", "apprend", "uczy"),
+        *("изучает", "вивчає", "öğreniyor", "opiskelee", "lär", "lærer", "studuje", "tanul"),
     }
 )
 _PHRASE_END = frozenset(
     {"and", "or", "as", "with", "by", "to", "on", "at", "for", "from", "but", "men", "och"}
     | {"og", "und", "et", "y", "e", "și", "ja", "és", "ve", "и", "і", "та", "a", "zu"}
     | {"übersetzt", "übersetzen", "verfügbar", "available", "untertitelt"}
+    | {"med", "mit", "con", "avec", "com", "ile", "s", "z", "с", "з", "cu", "kanssa"}
 )
 # Nouns for "language": an adjective before one names the language ("in deutscher Sprache",
 # "українською та англійською мовами", "în limba engleză" has the noun first).
@@ -51,6 +54,9 @@ _LANGUAGE_NOUNS = frozenset(
 _LIST_WORDS = frozenset(
     {"both", "either", "and", "or", "und", "oder", "et", "y", "e", "i", "och", "og", "та", "і"}
     | {"и", "a", "és", "și", "ja", "ve", "eller", "tai", "nebo", "sau", "или", "або"}
+    # degree and time words between a cue and the language ("snakker litt italiensk")
+    | {"litt", "lite", "lidt", "bisschen", "etwas", "acum", "now", "also"}
+    | {"auch", "aussi", "también", "anche", "też", "także", "også", "också", "myös", "már"}
 )
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 
@@ -142,6 +148,30 @@ def is_person(
     return word[:1].isupper() and not word.isupper() and word not in STATE_WORDS
 
 
+def after_a_name(text: str, start: int, end: int) -> bool:
+    """The country's word is the second word of a name: a capitalized word that starts no
+    sentence, is no title or country word, stands before it ("Jane England", "Petr Němec",
+    "Ana França", "Selin Arnavut"). Not on a title-case line (a headline capitalizes every
+    word) and not for a possessive ("Putin's Russia")."""
+    if not _after_capitalized(text, start):
+        return False
+    before = text[max(0, start - 40) : start].rstrip()
+    previous = before.split()[-1]
+    if previous in STATE_WORDS or previous.casefold() in _NATIONAL_NOUNS or previous.isupper():
+        return False
+    head = before[: -len(previous)].rstrip()
+    if (len(before) < 40 and not head) or head.endswith((".", ":", "!", "?", "—", "–", "\n")):
+        return False  # the word before starts a sentence ("Na Ukrajině", "Уряд України")
+    if "\n" in text[max(0, start - 40) : start - len(previous) - 1][-2:]:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    words = [
+        w for w in text[line_start : line_end if line_end >= 0 else None].split() if len(w) > 3
+    ]
+    return sum(w[:1].isupper() for w in words) < 0.6 * len(words)
+
+
 def _after_capitalized(text: str, start: int) -> bool:
     """The word before is capitalized and follows no full stop ("Shelter Island")."""
     before = text[max(0, start - 30) : start]
@@ -162,6 +192,8 @@ def is_proper_name(text: str, start: int, end: int) -> bool:
         return False  # a national body's name counts: "Agencia Española", "Polskiego Związku"
     if _after_capitalized(text, start) or _after_word(text, start):
         return True
+    if start and text[start - 1] in '«„“"‘':
+        return True  # a title: «Российская газета», „Magyar Nemzet“
     return following is not None and following.group(0)[:1].isupper()
 
 
@@ -250,7 +282,8 @@ _REGION_BEFORE = frozenset(
         *("new", "nuevo", "nueva", "nouveau", "nouvelle", "neu", "nova", "novo", "nuovo"),
         *("nuova", "nowy", "nowa", "nya", "nye", "uusi"),
         *("dolní", "horní", "dzielnica", "dzielnicy", "district", "quartier", "barrio"),
-        *("bairro", "statul", "statului"),
+        *("bairro", "statul", "statului", "нова", "новій", "нової", "новая", "новой"),
+        *("новую", "нову"),
     }
 )
 # Between a region's noun and its name: "state of Georgia", "regiunea istorică Moldova".
@@ -259,6 +292,10 @@ _REGION_LINKS = frozenset({"of", "de", "di", "du", "del", "da", "din", "istoric�
 _REGION_WITH_ADJECTIVE = frozenset({"statul", "statului", "delstaten", "estado", "stato"})
 # Region nouns written after the name, with their case endings ("Georgian osavaltiossa",
 # "Georgia eyaletinde", "Pest megyében"), as stems.
+_IN_A_STATE = (
+    *(" in the state of", " i delstaten", " im us-bundesstaat", " im bundesstaat"),
+    *(" dans l'état", " en el estado", " no estado", " nello stato", " w stanie", " ve státě"),
+)
 _REGION_AFTER_STEMS = ("osavaltio", "eyalet", "megye", "vármegye", "oblast", "область")
 # Words after a country's name that make it a place inside a country ("Lebanon County",
 # "Kuwait City"), capitalized.
@@ -292,6 +329,8 @@ def is_us_place(text: str, end: int) -> bool:
         return True
     if word.casefold().startswith(_REGION_AFTER_STEMS):
         return True
+    if text[end : end + 40].casefold().startswith(_IN_A_STATE):
+        return True  # "Norway i delstaten Maine", "Peru in the state of Indiana"
     if text[end : end + 2] != ", ":
         return False
     state = _STATE_AFTER.match(text, end + 2)

@@ -110,8 +110,27 @@ _MORE = {
     "nb": (("GB", "engelsk skotsk walisisk"),),
     "cs": (("GB", "anglick skotsk velšsk"),),
     "hu": (("GB", "angol skót walesi"),),
-    "ro": (("GB", "englez scoțian"), ("HU", "ungar")),
+    "ro": (("GB", "englez scoțian"), ("HU", "ungar"), ("BG", "bulgăr")),
     "tr": (("GB", "İngiliz İskoç"), ("US", "Amerikan")),
+}
+
+# The Scandinavian languages' nouns for peoples (lower case), as written.
+_PEOPLES = {
+    "FR": "franskmænd franskmand franskmenn franskmann fransmän fransman fransmännen",
+    "NO": "nordmænd nordmand nordmenn nordmann nordmennene norrmän norrman norrmännen",
+    "DK": "danskere dansker danskerne danskar danskarna",
+    "SE": "svenskere svensker svenskerne svenskar svenskarna",
+    "DE": "tyskere tysker tyskerne tyskar tyskarna",
+    "FI": "finner finnerne finnar finnarna",
+    "RU": "russere russer russerne ryssar ryss ryssarna",
+    "CN": "kinesere kineser kineserne kineserna",
+    "GB": "briter briterne britter britterna",
+    "PL": "polakker polakkerne polacker polackerna",
+    "IS": "islændinge islænding islendinger islänningar",
+    "UA": "ukrainere ukrainerne ukrainare ukrainarna",
+    "VN": "vietnameser vietnameserne vietnameserna vietnamesere",
+    "PE": "peruvianer peruvianere peruvianske peruviansk",
+    "US": "amerikanere amerikanerne amerikanen amerikanerna amerikaner",
 }
 
 # Names and forms the rules do not derive: plurals, irregular stems, usual short names.
@@ -173,6 +192,8 @@ _NAMES = {
         ("CN", "Číňané Číňanů"),
         ("JP", "Japonci Japonců"),
         ("IL", "Izraelci Izraelců"),
+        ("CA", "Kanaďané Kanaďanů Kanaďany Kanaďan"),
+        ("VN", "Vietnamci Vietnamců Vietnamec"),
         ("PS", "Palestinci Palestinců"),
     ),
     "hu": (
@@ -192,7 +213,35 @@ _NAMES = {
         ("KR", "Coreei_de_Sud"),
         ("NL", "Olanda Olandei"),
     ),
+    "pt": (
+        ("AO", "angolano angolana angolanos angolanas"),
+        ("MZ", "moçambicano moçambicana moçambicanos moçambicanas"),
+        ("EC", "equatoriano equatoriana"),
+    ),
+    "es": (("AO", "angoleño angoleña"), ("MZ", "mozambiqueño"), ("ML", "Malí")),
+    "it": (("EC", "ecuadoriano ecuadoriana ecuadoriani ecuadoriane"), ("SN", "senegalese")),
+    "fr": (
+        ("SN", "sénégalais sénégalaise sénégalaises"),
+        ("GN", "guinéen guinéenne guinéens guinéennes"),
+        ("ML", "malien malienne maliens maliennes"),
+    ),
+    "de": (("BA", "Bosnien-Herzegowina Bosnien-Herzegowinas"),),
+    "pl": (("BY", "Białorusi Białorusią Białorusin Białorusini"),),
+    "nl": (
+        ("NL", "Nederlanders Nederlander"),
+        ("US", "Amerikanen Amerikaan"),
+        ("DE", "Duitsers Duitser"),
+        ("FR", "Fransen Fransman"),
+        ("GB", "Britten Brit Engelsen"),
+        ("BE", "Belgen"),
+        ("RU", "Russen"),
+        ("CN", "Chinezen"),
+        ("TR", "Turken"),
+        ("MA", "Marokkanen"),
+        ("BS", "Bahama's"),
+    ),
     "tr": (
+        ("BA", "Bosna_Hersek Bosna-Hersek Bosna_Hersekli"),
         ("US", "ABD Amerika"),
         ("GB", "İngiltere Britanya İskoçya Galler"),
         ("NL", "Hollanda"),
@@ -293,8 +342,7 @@ def _ro_forms(spec: str) -> list[str]:
         plural + "ilor",
         base + "ul",
         base + "ului",
-        base + "a" if not base.endswith("ean") else feminine[:-1] + "a",
-    ]
+    ]  # not the feminine definite ("franceza", "turca"): it names the language
 
 
 _TR_VOWELS = "aıoueiöü"
@@ -359,6 +407,15 @@ def combining_forms() -> Iterator[tuple[str, str, str]]:
     for code, *words in (line.split() for line in _ADJ.strip().splitlines()):
         stem = words[_COLUMNS.index("cs")].removesuffix("ý")
         yield stem + "o", code, "cs"
+
+
+def peoples() -> Iterator[tuple[str, str, str]]:
+    """(noun, code, language) of the Scandinavian nouns for peoples (da, nb and sv share
+    most; each counts in all three)."""
+    for code, words in _PEOPLES.items():
+        for word in words.split():
+            for lang in ("da", "nb", "sv"):
+                yield word, code, lang
 
 
 def names() -> Iterator[tuple[str, str, str]]:

@@ -41,6 +41,11 @@ def _east_slavic_cases(name: str) -> list[str]:
     if name.endswith("й"):
         stem = name[:-1]
         return [stem + e for e in ("я", "ю", "ем", "е", "ї", "єм")]
+    if name.endswith("ь"):  # Израиль -> Израиля, Ізраїль -> Ізраїлю
+        stem = name[:-1]
+        return [stem + e for e in ("я", "ю", "ем", "е", "і", "ем")]
+    if name.endswith(("ет", "ец")):  # the vowel falls: Египет -> Египта, Єгипет -> Єгипту
+        name = name[:-2] + name[-1]
     if name[-1:].isalpha() and name[-1] not in "аеёиоуыэюяіїє":
         return [name + e for e in ("а", "у", "ом", "е", "і")]
     return []

@@ -9,6 +9,8 @@ microseconds a text, with nothing to download (a model would be both slower and 
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 import ahocorasick
 
 # Frequent function words that are rare in the other languages listed (shared words such as
@@ -98,3 +100,46 @@ def guess_languages(text: str) -> frozenset[str] | None:
     if top < MIN_CUES:
         return None
     return frozenset(lang for lang, n in counts.items() if n >= top * SHARE)
+
+
+# Languages that capitalize the nouns their country adjectives also are ("die Deutschen",
+# "les Français", "de Nederlanders").
+CAPITALIZING = frozenset({"de", "fr", "nl"})
+
+
+class KnownLanguages:
+    """The text's languages, guessed on first need: most matches are words every language
+    shares ("China", "U.S."), and a text that has only those never pays for the guess."""
+
+    __slots__ = ("_done", "_guarded", "_text", "_value")
+
+    def __init__(
+        self, text: str, given: frozenset[str] | None, guarded: Container[str] = ()
+    ) -> None:
+        self._text, self._value, self._done = text, given, given is not None
+        self._guarded = guarded
+
+    def _guess(self) -> frozenset[str] | None:
+        if not self._done:
+            self._value, self._done = guess_languages(self._text), True
+        return self._value
+
+    def allow(self, langs: frozenset[str]) -> bool:
+        """Whether a word that is a country in ``langs`` may be one here."""
+        value = self._guess()
+        return value is None or bool(langs & value)
+
+    def foreign_name(self) -> bool:
+        """Whether a capitalized word before a country's name makes a name here: the text is
+        known and neither English nor German."""
+        value = self._guess()
+        return value is not None and not value & {"en", "de"}
+
+    def english(self) -> bool:
+        """Whether the text may be English (a text too short to tell may be)."""
+        value = self._guess()
+        return value is None or "en" in value
+
+    def get(self, surface: str) -> frozenset[str] | None:
+        """The languages, for a rule that reads them (only a guarded name does)."""
+        return self._guess() if surface in self._guarded else None
