@@ -28,7 +28,7 @@ from typing import Any
 from benchmarks.corpus import available, extracted
 from ingest.alerts import new_country_alerts
 from ingest.articles import tag_countries
-from ingest.countries import CountryDetector, default_detector
+from ingest.countries import LANGUAGES, CountryDetector, default_detector
 from ingest.models import Article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +125,8 @@ def score(docs: list[Doc]) -> dict[str, dict[str, Any]]:
         got = found(doc)
         side = "English" if doc.lang == "en" else "other languages"
         keys = [side, f"{side}: {'real texts' if doc.kind == 'text' else 'written sentences'}"]
+        if doc.lang != "en" and doc.lang in LANGUAGES:
+            keys.append("other languages the detector covers")
         keys.append(f"{doc.lang} {'texts' if doc.kind == 'text' else 'sentences'}")
         for key in (*keys, "all"):
             g = groups[key]
@@ -238,7 +240,17 @@ def throughput(seconds: float = 3.0) -> float:
     return done / (time.perf_counter() - started)
 
 
-_TARGETS = {"English": "P ≥ 0.98, R ≥ 0.97", "other languages": "P ≥ 0.95, R ≥ 0.95"}
+_TARGETS = {
+    "English": "P ≥ 0.98, R ≥ 0.97",
+    "other languages": "P ≥ 0.95, R ≥ 0.95",
+    "other languages the detector covers": "P ≥ 0.95, R ≥ 0.95",
+}
+# What each earlier held-out round measured, once, before it became development data
+# (the commits that report them: 8d3be7a, cc55d66).
+ROUNDS = [
+    "| 1 (`*_round1*`) | 110 + 162 | 0.975 / 0.992 | 0.876 / 0.941 | 0.959 (47 of 49) |",
+    "| 2 (`*_round2*`) | 70 + 222 | 0.949 / 0.987 | 0.910 / 0.910 | 0.956 (65 of 68) |",
+]
 
 
 def _table(groups: dict[str, dict[str, Any]]) -> list[str]:
@@ -246,7 +258,7 @@ def _table(groups: dict[str, dict[str, Any]]) -> list[str]:
         "| group | documents | precision | recall | F1 | target |",
         "|---|---|---|---|---|---|",
     ]
-    main = ["English", "other languages", "all"]
+    main = ["English", "other languages", "other languages the detector covers", "all"]
     kinds = sorted(k for k in groups if ": " in k)
     langs = sorted(k for k in groups if k not in main and ": " not in k)
     for key in [*main, *kinds, *langs]:
@@ -283,10 +295,18 @@ def render(dev: list[Doc], held: list[Doc], rate: float) -> str:
         "",
         "Texts and sentences the detector was not developed on: `benchmarks/data/countries/",
         "real_heldout.jsonl` (real article texts from public extraction test suites, each with",
-        "its source) and `hard_heldout.tsv` (hard cases written for newsdesk in 17 languages),",
-        "labelled by reading them before the detector ran on them and left out of all tuning.",
+        "its source) and `hard_heldout.tsv` (sentences written for newsdesk in 18 languages),",
+        "labelled by reading them before the detector ran on them, read again by a second",
+        "reader, and left out of all tuning. This is the third held-out round: each earlier",
+        "round was measured once, reported, and only then became development data.",
         "",
         *_table(score(held)),
+        "",
+        "Earlier rounds, each out-of-sample when it was measured (then tuned on):",
+        "",
+        "| round | texts + sentences | English P / R | other languages P / R | alert precision |",
+        "|---|---|---|---|---|",
+        *ROUNDS,
         "",
         "## Development part (in-sample)",
         "",
@@ -332,7 +352,7 @@ def render(dev: list[Doc], held: list[Doc], rate: float) -> str:
 
 
 def _print(name: str, groups: dict[str, dict[str, Any]]) -> None:
-    for key in ("English", "other languages", "all"):
+    for key in ("English", "other languages", "other languages the detector covers", "all"):
         g = groups[key]
         print(
             f"{name:9s} {key:16s} docs {g['docs']:4d}  P {g['precision']:.3f}  "
