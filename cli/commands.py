@@ -12,8 +12,8 @@ ALLOW_HOST = arg(
     "--allow-host",
     action="append",
     metavar="HOST",
-    help="allow fetching from this host even on a private or loopback address "
-    "(repeatable; env NEWSDESK_ALLOW_HOSTS)",
+    help="allow fetching from this host, or from every address of this CIDR range (e.g. "
+    "127.0.0.0/8), even on a private or loopback address (repeatable; env NEWSDESK_ALLOW_HOSTS)",
 )
 FORMAT = arg(
     "--format",

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingest.errors import ConfigError
+from ingest.urls import allow_list_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where the wheel puts the default feed list, deployment and seeds (pyproject.toml's
@@ -44,7 +45,8 @@ class Settings(BaseSettings):
     )
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="hosts that may resolve to private/loopback addresses (comma separated in env)",
+        description="hosts that may resolve to private/loopback addresses, or CIDR ranges of"
+        " such addresses such as 127.0.0.0/8 (comma separated in env)",
     )
     user_agent: str = Field(
         default="newsdesk/0.1",
@@ -245,6 +247,14 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _ranges_parse(cls, value: list[str]) -> list[str]:
+        problem = allow_list_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

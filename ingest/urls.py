@@ -7,6 +7,7 @@ of one host must lead to one row and one fetch.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import socket
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -127,14 +128,52 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, urlencode(sorted(query)), ""))
 
 
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def _norm(host: str) -> str:
+    return host.lower().strip("[]").rstrip(".")
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(allow_hosts: frozenset[str]) -> tuple[frozenset[str], Networks]:
+    """The allow list split into host names (and addresses) and CIDR ranges, parsed once."""
+    names, networks = set(), []
+    for entry in allow_hosts:
+        if "/" in entry:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        else:
+            names.add(_norm(entry))
+    return frozenset(names), tuple(networks)
+
+
+def in_networks(address: str, networks: Networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(_norm(address).split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == n.version and ip in n for n in networks)
+
+
 def host_allowed(host: str, allow_hosts: frozenset[str] | set[str] | list[str]) -> bool:
     """Whether ``host`` is one of ``allow_hosts`` (case, IPv6 brackets and a trailing dot
-    aside)."""
+    aside), or an address inside one of its CIDR ranges ("127.0.0.0/8": 250 loopback hosts
+    in one entry, not 250 flags)."""
+    names, networks = _allowed(frozenset(allow_hosts))
+    return _norm(host) in names or (bool(networks) and in_networks(host, networks))
 
-    def norm(h: str) -> str:
-        return h.lower().strip("[]").rstrip(".")
 
-    return norm(host) in {norm(h) for h in allow_hosts}
+def allow_list_problem(entries: list[str]) -> str | None:
+    """Why an allow-list entry cannot be used (a malformed CIDR range), or None."""
+    for entry in entries:
+        if "/" in entry:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                return f"not a host name or CIDR range: {entry!r} ({exc})"
+    return None
 
 
 def _address_refusal(address: str) -> str | None:
@@ -176,7 +215,11 @@ def check_url_allowed(url: str, allow_hosts: frozenset[str] | set[str] | list[st
         # Closed, not open: a name the guard cannot resolve may still reach an address the
         # client resolves another way ("127.0.0.1." passed it that way).
         raise UnsafeURLError(f"host {host} cannot be resolved: {exc}") from exc
+    _names, networks = _allowed(frozenset(allow_hosts))
     for info in infos:
-        reason = _address_refusal(str(info[4][0]))
+        address = str(info[4][0])
+        if networks and in_networks(address, networks):
+            continue  # a name that resolves inside an allowed range
+        reason = _address_refusal(address)
         if reason:
             raise UnsafeURLError(f"host {host} resolves to a {reason} (allow it with --allow-host)")

@@ -518,3 +518,12 @@ def test_a_missing_argument_is_one_line_naming_it(capsys) -> None:
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_every_command_names_a_function_that_exists(command) -> None:
     assert callable(command.function())
+
+
+def test_a_malformed_cidr_range_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_ALLOW_HOSTS", "127.0.0.0/8,127.0.0.0/33")
+    assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NEWSDESK_ALLOW_HOSTS" in err and "'127.0.0.0/33'" in err

@@ -4,6 +4,7 @@ import gzip
 import itertools
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from loopback import body, drip, serve
@@ -318,3 +319,37 @@ def test_a_batch_ends_at_its_byte_budget_and_gives_the_rest_back(settings: Setti
     assert [u.removeprefix(base) for u in back] == urls[len(got) :]
     assert hits_then <= len(got) + 1  # at most the request in flight was dropped
     assert all(r.ok and len(r.content) == 1 << 20 for r in first + rest)
+
+
+def test_a_cidr_range_allows_every_loopback_host_in_it(settings: Settings) -> None:
+    """One entry, 127.0.0.0/8, lets a benchmark's 250 loopback hosts through (each address is
+    a host for politeness); an address outside stays refused."""
+    import threading
+
+    from flows.loopback import base_url, http_server
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    servers = [http_server(Hello, host=f"127.0.0.{n}") for n in (2, 3)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ranged = settings.model_copy(update={"allow_hosts": ["127.0.0.0/8"]})
+        urls = [base_url(s) + "/x" for s in servers]
+        results = fetch_all_sync(ranged, urls, FetchLimits.for_pages(ranged))
+        assert [r.status for r in results] == [200, 200]
+        other = settings.model_copy(update={"allow_hosts": ["127.0.0.3/32"]})
+        first, second = fetch_all_sync(other, urls, FetchLimits.for_pages(other))
+        assert first.error is not None and "refused" in first.error and second.status == 200
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -82,3 +82,20 @@ def test_allowed_host_passes_the_guard() -> None:
     check_url_allowed("http://localhost.:8000/a", ["localhost"])
     with pytest.raises(UnsafeURLError, match="scheme"):
         check_url_allowed("file:///etc/passwd", ["127.0.0.1"])
+
+
+def test_cidr_ranges_in_the_allow_list() -> None:
+    from ingest.urls import allow_list_problem, host_allowed
+
+    allow = ["127.0.0.0/8", "feeds.example"]
+    assert host_allowed("127.0.0.2", allow) and host_allowed("127.250.3.4", allow)
+    assert host_allowed("FEEDS.example.", allow) and not host_allowed("10.0.0.1", allow)
+    assert not host_allowed("127-0-0-2.example", allow)
+    check_url_allowed("http://127.0.0.251:8080/feed.xml", allow)
+    check_url_allowed("http://localhost/feed.xml", ["127.0.0.0/8"])  # resolves inside
+    with pytest.raises(UnsafeURLError):
+        check_url_allowed("http://localhost/feed.xml", ["10.0.0.0/8"])
+    assert allow_list_problem(["127.0.0.0/8", "a.example"]) is None
+    assert "not a host name or CIDR range: '127.0.0.0/33'" in str(
+        allow_list_problem(["127.0.0.0/33"])
+    )
