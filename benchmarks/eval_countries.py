@@ -100,13 +100,15 @@ def development() -> list[Doc]:
     docs.append(Doc("seed", "en", "text", SEED.read_text(encoding="utf-8"), SEED_CODES))
     docs += _sentences(DATA / "country_hard_cases.tsv", lang="en")
     docs += _real(NEW / "real_dev.jsonl") + _sentences(NEW / "hard_dev.tsv")
-    for n in (1, 2):  # held-out rounds that were measured, then became development data
+    for n in (1, 2, 3):  # held-out rounds that were measured, then became development data
         docs += _real(NEW / f"real_round{n}.jsonl") + _sentences(NEW / f"hard_round{n}.tsv")
     return docs
 
 
 def held_out() -> list[Doc]:
-    return _real(NEW / "real_heldout.jsonl") + _sentences(NEW / "hard_heldout.tsv")
+    """The current held-out round (none between rounds: the last one became development)."""
+    real, hard = NEW / "real_heldout.jsonl", NEW / "hard_heldout.tsv"
+    return (_real(real) if real.exists() else []) + (_sentences(hard) if hard.exists() else [])
 
 
 def found(doc: Doc) -> set[str]:

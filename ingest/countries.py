@@ -9,6 +9,7 @@ check per match.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -22,14 +23,11 @@ from babel import Locale
 from ingest import gazetteer_more
 from ingest.country_context import (
     after_a_name,
+    alone,
     bounded,
-    in_other_name,
-    in_quoted_title,
-    in_region_name,
     is_language_use,
     is_person,
     is_proper_name,
-    is_us_place,
 )
 from ingest.gazetteer import (
     ABBREVIATIONS,
@@ -48,7 +46,17 @@ from ingest.gazetteer_i18n import (
     language_names,
     people,
 )
+from ingest.kanji import kanji_abbreviations
 from ingest.name_cases import inflect_name
+from ingest.other_names import (
+    PREFIX_ENDS,
+    glued_prefix,
+    in_body_name,
+    in_other_name,
+    in_quoted_title,
+    in_region_name,
+    is_us_place,
+)
 from ingest.snippets import around
 from ingest.text_language import CAPITALIZING, KnownLanguages
 
@@ -176,7 +184,7 @@ def _inflected(codes: set[str]) -> Iterator[Surface]:
         for code, value in _cldr(lang):
             if code in codes and "," not in value:
                 for form in inflect_name(value, lang):
-                    yield form, code, NAME, lang
+                    yield form, code, ADJECTIVE if form[:1].islower() else NAME, lang
     for value, code in extra_names():
         yield value, code, ADJECTIVE if value[:1].islower() else NAME, ""
     for value, code, lang in gazetteer_more.names():
@@ -231,6 +239,10 @@ _FOLD = str.maketrans({"İ": "I", "ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"
 _FOLDED_APART = tuple(chr(c) for c in _FOLD)
 
 
+# A token of capital letters and dots, as abbreviations are written ("US", "U.S.A.", "GER").
+_CAPITALS = re.compile(r"[A-Z][A-Z.]{1,7}")  # boundaries are checked after: a regex's cost 3×
+
+
 def _fold(text: str) -> str:
     if any(ch in text for ch in _FOLDED_APART):  # rare: translate() costs a pass over the text
         text = text.translate(_FOLD)
@@ -254,17 +266,51 @@ class CountryDetector:
                 else:
                     bucket[entry] = None
         automaton = ahocorasick.Automaton()
+        # Abbreviations in capital letters ("US", "U.S.", "GER") are looked up by exact case
+        # from the capitalized tokens of the text: in the case-folded automaton "us" and "den"
+        # matched inside two words in three, each match a turn of the loop below.
+        self._capitals: dict[str, tuple[Entry, ...]] = {}
         # Blocking phrases first, then exact-case abbreviations, then names.
         order = {BLOCK: 0, ABBREV: 1, NAME: 2, DEMONYM: 3, ADJECTIVE: 4, COMBINING: 5}
         for key, bucket in langs.items():
-            entries = [
+            entries: list[Entry] = [
                 (surface, code, kind, None if ls is None else frozenset(ls))
                 for (surface, code, kind), ls in bucket.items()
             ]
             entries.sort(key=lambda b: order[b[2]])
+            if all(e[2] == ABBREV and _CAPITALS.fullmatch(e[0]) for e in entries):
+                for one in entries:
+                    self._capitals[one[0]] = (*self._capitals.get(one[0], ()), one)
+                continue
             automaton.add_word(key, (len(key), tuple(entries)))
         automaton.make_automaton()
         self._automaton = automaton
+
+    def _candidates(self, text: str, folded: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
+        """(start, end, entries) of every match that starts a word, in text order: the
+        automaton's, and the capital-letter abbreviations that no longer match overlaps."""
+        found = []
+        for end_index, (length, bucket) in self._automaton.iter_long(folded):
+            start = end_index - length + 1
+            # Most matches lie inside a longer word: rejected here, before any call.
+            previous = text[start - 1] if start else " "
+            if previous.isalpha() and previous not in PREFIX_ENDS and text[start] < "\u3040":
+                continue  # (CJK, from U+3040, has no spaces between words)
+            found.append((start, end_index + 1, bucket))
+        caps = []
+        for m in _CAPITALS.finditer(text):
+            token, at = m.group(0), m.start()
+            entries = self._capitals.get(token) or self._capitals.get(token.rstrip("."))
+            if entries is None or (at and (text[at - 1].isalnum() or text[at - 1] == ".")):
+                continue
+            end = at + len(entries[0][0])
+            if end < len(text) and text[end].isalnum():
+                continue
+            i = bisect.bisect_left(found, at, key=lambda c: c[0])
+            if (i and found[i - 1][1] > at) or (i < len(found) and found[i][0] < end):
+                continue  # inside a longer name the automaton found ("U.S. Virgin Islands")
+            caps.append((at, end, entries))
+        return sorted(found + caps, key=lambda c: c[0]) if caps else found
 
     def find(self, text: str, languages: frozenset[str] | None = None) -> list[Hit]:
         """Every mention, in text order; never raises. ``languages``: those the text is in
@@ -277,9 +323,13 @@ class CountryDetector:
             if len(folded) != len(text):
                 folded = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
         hits: list[Hit] = []
-        for end_index, (length, bucket) in self._automaton.iter_long(folded):
-            start, end = end_index - length + 1, end_index + 1
-            if not bounded(text, start, end) or in_region_name(text, start):
+        for start, end, bucket in self._candidates(text, folded):
+            if not bounded(text, start, end) and not (
+                glued_prefix(text, start)
+                and bounded(" " + text[start : end + 1], 1, end - start + 1)
+            ):
+                continue
+            if in_region_name(text, start):
                 continue
             surface = text[start:end]
             code = self._resolve(text, start, end, surface, bucket, known)
@@ -291,12 +341,13 @@ class CountryDetector:
                 continue
             if surface[:1].isupper() and (
                 in_other_name(text, start, end)
+                or in_body_name(text, end)
                 or is_us_place(text, end)
                 or (in_quoted_title(text, start, end) and known.english())
             ):
                 continue
             hits.append(Hit(code, start, end))
-        kanji = _kanji_abbreviations(text, hits)
+        kanji = [Hit(code, a, b) for code, a, b in kanji_abbreviations(text, hits)]
         if kanji:
             hits = sorted(hits + kanji, key=lambda h: h.start)
         return _apply_context(text, hits)
@@ -371,7 +422,7 @@ def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
         elliptic = [
             h
             for h in hits
-            if h.code == code and text[h.start : h.end].casefold() in forms and _alone(text, h.end)
+            if h.code == code and text[h.start : h.end].casefold() in forms and alone(text, h.end)
         ]
         if not elliptic:
             continue
@@ -382,39 +433,6 @@ def _apply_context(text: str, hits: list[Hit]) -> list[Hit]:
         if any(n in folded for n in nouns) and not named_elsewhere:
             hits = [h for h in hits if h not in elliptic]
     return hits
-
-
-# Japanese news abbreviates countries to one kanji, but only in pairs ("米朝首脳会談": US and
-# North Korea summit) or before a few nouns ("米大統領": the US president); alone the kanji are
-# ordinary words (米 rice, 朝 morning), and 日/中 are left out (日中 is also "daytime").
-_KANJI = {"米": "US", "韓": "KR", "朝": "KP", "露": "RU", "英": "GB", "仏": "FR", "独": "DE"}
-_KANJI_PAIR_SECOND = {**_KANJI, "中": "CN"}
-_KANJI_NOUNS = ("大統領", "政府", "国務長官", "首相", "軍")
-_KANJI_RUN = re.compile(
-    f"[{''.join(_KANJI)}][{''.join(_KANJI_PAIR_SECOND)}]+|[{''.join(_KANJI)}](?={'|'.join(_KANJI_NOUNS)})"
-)
-
-
-def _kanji_abbreviations(text: str, hits: list[Hit]) -> list[Hit]:
-    taken = [(h.start, h.end) for h in hits]
-    found = []
-    for match in _KANJI_RUN.finditer(text):
-        for i in range(match.start(), match.end()):
-            if not any(a <= i < b for a, b in taken):
-                found.append(Hit(_KANJI_PAIR_SECOND[text[i]], i, i + 1))
-    return found
-
-
-_ALONE_AFTER = frozenset({"czy", "i", "lub", "albo", "oraz"})
-
-
-def _alone(text: str, end: int) -> bool:
-    """No noun follows the adjective: punctuation or a conjunction comes next."""
-    rest = text[end : end + 12].lstrip(" ")
-    if not rest or rest[0] in ",;:?!.)":
-        return True
-    word = rest.split(maxsplit=1)[0].casefold()
-    return word in _ALONE_AFTER
 
 
 @functools.lru_cache(maxsize=1)

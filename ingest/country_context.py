@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.gazetteer import COMPASS_PREFIXES, GUARDED_NAMES, PERSON_NAMES, STATE_WORDS
+from ingest.gazetteer import GUARDED_NAMES, PERSON_NAMES, STATE_WORDS
 
 # Words after which a language's name follows when the phrase ends there ("in Spanish.",
 # "auf Deutsch und", "på svenska,", "till finska."), in the languages the gazetteer covers.
@@ -31,6 +31,8 @@ _LANGUAGE_CUES = frozenset(
         *("beszél", "beszélnek", "vorbește", "vorbesc", "fluent", "mluvit", "puhua"),
         *("puhuvat", "snakke", "tala", "talte", "talade", "învață", "învăța", "studiază"),
         *("learns", "studies", "lernt", "lernen", "aprende", "impara", "apprend", "uczy"),
+        # translated from: "traduit du japonais", "översatts från franska", "tradus din maghiară"
+        *("du", "från", "fra", "din", "dal", "dallo", "del", "z", "з", "с", "aus", "kielestä"),
         *("изучает", "вивчає", "öğreniyor", "opiskelee", "lär", "lærer", "studuje", "tanul"),
     }
 )
@@ -58,7 +60,7 @@ _LIST_WORDS = frozenset(
     | {"litt", "lite", "lidt", "bisschen", "etwas", "acum", "now", "also"}
     | {"auch", "aussi", "también", "anche", "też", "także", "også", "också", "myös", "már"}
 )
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
+WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 
 
 def _cjk(ch: str) -> bool:
@@ -74,6 +76,11 @@ def bounded(text: str, start: int, end: int) -> bool:
     return not (before.isalpha() or (after.isalpha() and not glued))
 
 
+# A hyphenated word after the country's adjective that makes it a language ("French-speaking",
+# "German-language", "englischsprachige" is one word and never matches).
+_LANGUAGE_SUFFIXES = ("-speaking", "-speakers", "-speaker", "-language", "-sprachig")
+
+
 def is_language_use(text: str, start: int, end: int) -> bool:
     """A language's name, not a country: "in Spanish.", "auf Deutsch und", "på svenska,",
     "in deutscher Sprache", "українською та англійською мовами", "în limba engleză".
@@ -81,6 +88,8 @@ def is_language_use(text: str, start: int, end: int) -> bool:
     A cue may stand a few words back in a list ("In both Spanish and Portuguese"); a noun
     for "language" may follow after a list ("українською та англійською мовами").
     """
+    if text[end : end + 12].casefold().startswith(_LANGUAGE_SUFFIXES):
+        return True  # "French-speaking", "Spanish-language"
     rest = text[end : end + 80].split()
     for word in rest[:4]:
         low = word.casefold().strip(',.;:!?)»”"')
@@ -106,13 +115,15 @@ def is_language_use(text: str, start: int, end: int) -> bool:
     after = text[end:].lstrip(" ")
     if not after or after[0] in '.,;:!?)»”"\n':
         return True
-    following = _WORD.match(after)
+    following = WORD.match(after)
     return following is not None and following.group(0).casefold() in _PHRASE_END
 
 
 def _is_adjective_like(word: str) -> bool:
     """Another adjective of a list of languages ("українською та англійською мовами")."""
-    return word.endswith(("ською", "ской", "ським", "ский", "ischen", "ische", "ă", "ską"))
+    return word.endswith(
+        ("ською", "цькою", "ькою", "ской", "цкой", "ским", "ським", "ский", "ischen", "ische")
+    ) or word.endswith(("ă", "ską", "ckou", "skou"))
 
 
 # Guarded names that are an ordinary word only in these languages (English "island"): in a
@@ -139,7 +150,7 @@ def is_person(
             return True
     if text[end : end + 1] != " ":
         return False
-    following = _WORD.match(text, end + 1)
+    following = WORD.match(text, end + 1)
     if following is None:
         return False
     word = following.group(0).rstrip(".'’")
@@ -157,7 +168,7 @@ def after_a_name(text: str, start: int, end: int) -> bool:
         return False
     before = text[max(0, start - 40) : start].rstrip()
     previous = before.split()[-1]
-    if previous in STATE_WORDS or previous.casefold() in _NATIONAL_NOUNS or previous.isupper():
+    if previous in STATE_WORDS or previous.casefold() in NATIONAL_NOUNS or previous.isupper():
         return False
     head = before[: -len(previous)].rstrip()
     if (len(before) < 40 and not head) or head.endswith((".", ":", "!", "?", "—", "–", "\n")):
@@ -185,10 +196,10 @@ def is_proper_name(text: str, start: int, end: int) -> bool:
     """An adjective that its language writes in lower case, capitalized: part of a name
     ("Mikko Ruotsalainen", "Magyar Nemzet", "Svenska Handelsbanken", "Török Gábor") unless
     it only starts a sentence. (Not for German, which capitalizes every noun after it.)"""
-    following = _WORD.match(text, end + 1) if text[end : end + 1] in (" ", "–", "-") else None
+    following = WORD.match(text, end + 1) if text[end : end + 1] in (" ", "–", "-") else None
     before = text[max(0, start - 30) : start].split()
     neighbours = [before[-1] if before else "", following.group(0) if following else ""]
-    if any(w.casefold().strip(".,«»„“”") in _NATIONAL_NOUNS for w in neighbours):
+    if any(w.casefold().strip(".,«»„“”") in NATIONAL_NOUNS for w in neighbours):
         return False  # a national body's name counts: "Agencia Española", "Polskiego Związku"
     if _after_capitalized(text, start) or _after_word(text, start):
         return True
@@ -200,7 +211,7 @@ def is_proper_name(text: str, start: int, end: int) -> bool:
 # Nouns that make a name with the country's adjective a national body, team or federation,
 # which the definition counts ("Agencia Española de Meteorología", "Polski Związek
 # Piłki Nożnej", "Selección Española"), in the languages that write adjectives in lower case.
-_NATIONAL_NOUNS = frozenset(
+NATIONAL_NOUNS = frozenset(
     {
         *("agencia", "agência", "agenzia", "agency", "związek", "związku", "federacja"),
         *("federacji", "federación", "federação", "federazione", "federace", "federația"),
@@ -215,6 +226,8 @@ _NATIONAL_NOUNS = frozenset(
         *("nazionale", "kansallinen", "instituto", "instytut", "akademie", "akademia"),
         *("academia", "svaz", "szövetség", "förbund", "forbund", "liitto", "federasyonu"),
         *("polícia", "policía", "polizia", "policja", "policie", "rendőrség", "polis"),
+        *("chanceler", "chancellor", "kanzler", "presidente", "président", "premier"),
+        *("primeiro-ministro", "ministro", "ministre", "minister", "prezydent", "premiér"),
     }
 )
 
@@ -229,166 +242,13 @@ def _after_word(text: str, start: int) -> bool:
     )
 
 
-def in_region_name(text: str, start: int) -> bool:
-    """The country is the second half of a region's name: "Süd-Ukraine", "Pohjois-Suomi",
-    "Nord-Norge" (COUNTRY-MENTIONS.md: regions inside a country do not count). Names such as
-    "Nord-Korea" or "Etelä-Korea" are gazetteer entries of their own and match whole."""
-    if start < 3 or text[start - 1] not in "-‐":
-        return False
-    word = _WORD_BEFORE.search(text, max(0, start - 12), start - 1)
-    return word is not None and word.group(0).casefold() in COMPASS_PREFIXES
+_ALONE_AFTER = frozenset({"czy", "i", "lub", "albo", "oraz"})
 
 
-_WORD_BEFORE = re.compile(r"[^\W\d_]+$")
-
-
-# Words that make the country's word part of an organisation's name when they follow it
-# ("Turkish Airlines", "Magyar Telekom", "Norsk Hydro", "USA Today", "Česká spořitelna",
-# "Svenska Dagbladet", "Guadalupe FC"), folded; and those that do when they precede it
-# ("Air France", "Bank Polski", "авиакомпании «Россия»").
-ORGANISATION_AFTER = frozenset(
-    {
-        *("airlines", "airways", "air", "shuttle", "bank", "banken", "times", "post", "herald"),
-        *("tribune", "gazette", "journal", "express", "today", "motors", "telecom", "telekom"),
-        *("hydro", "petroleum", "steel", "apparel", "eagle", "idol", "inc", "inc.", "ltd"),
-        *("corp", "corp.", "corporation", "group", "holdings", "conference", "fc", "cf", "sc"),
-        *("ac", "club", "hotel", "hospital", "restaurant", "kitchen", "bakery", "café", "cafe"),
-        *("dagbladet", "dagblad", "tidning", "avis", "zeitung", "hava", "posta", "railways"),
-        *("broadcasting", "airline", "cargo", "daily", "records", "pictures", "nation"),
-        *("university", "college", "institute", "school", "presse", "press"),
-    }
-)
-# Organisation nouns that these languages write in lower case within a name.
-_LOWER_CASE_ORGANISATION = frozenset({"spořitelna", "pojišťovna", "banka", "bankası"})
-ORGANISATION_BEFORE = frozenset(
-    {
-        *("air", "bank", "banco", "banca", "aerolíneas", "авиакомпании", "авиакомпания"),
-        *("авіакомпанії", "авіакомпанія", "radio", "flyselskabet", "flygbolaget"),
-        *("flyselskapet", "lentoyhtiö", "légitársaság", "авіалінії", "авиалинии", "agence"),
-    }
-)
-# Words after the country's word that keep it the country even in a capitalized run ("Korean
-# Air Force", "Israel Defense Forces").
-_NATIONAL_AFTER = frozenset({"force", "forces", "navy", "army", "guard"})
-# Words before a place's name that make it a state or region ("the state of Georgia",
-# "im US-Bundesstaat Georgia", "delstaten Georgia", "regiunea istorică Moldova").
-_REGION_BEFORE = frozenset(
-    {
-        *("state", "bundesstaat", "us-bundesstaat", "us-bundesstaats", "delstaten", "delstat"),
-        *("staten", "osavaltiossa", "région", "region", "regionen", "regiunea", "regiune"),
-        *("provincia", "province", "oblast", "obwód", "estado", "stato", "штат", "штате"),
-        *("штаті", "штату", "stanie", "inner", "upper", "lower", "outer"),
-        # a "new" place named after an old one: New Mexico, Nuevo México, New England
-        *("new", "nuevo", "nueva", "nouveau", "nouvelle", "neu", "nova", "novo", "nuovo"),
-        *("nuova", "nowy", "nowa", "nya", "nye", "uusi"),
-        *("dolní", "horní", "dzielnica", "dzielnicy", "district", "quartier", "barrio"),
-        *("bairro", "statul", "statului", "нова", "новій", "нової", "новая", "новой"),
-        *("новую", "нову"),
-    }
-)
-# Between a region's noun and its name: "state of Georgia", "regiunea istorică Moldova".
-_REGION_LINKS = frozenset({"of", "de", "di", "du", "del", "da", "din", "istorică", "historical"})
-# Region nouns that take an adjective before the name ("statul american Georgia").
-_REGION_WITH_ADJECTIVE = frozenset({"statul", "statului", "delstaten", "estado", "stato"})
-# Region nouns written after the name, with their case endings ("Georgian osavaltiossa",
-# "Georgia eyaletinde", "Pest megyében"), as stems.
-_IN_A_STATE = (
-    *(" in the state of", " i delstaten", " im us-bundesstaat", " im bundesstaat"),
-    *(" dans l'état", " en el estado", " no estado", " nello stato", " w stanie", " ve státě"),
-)
-_REGION_AFTER_STEMS = ("osavaltio", "eyalet", "megye", "vármegye", "oblast", "область")
-# Words after a country's name that make it a place inside a country ("Lebanon County",
-# "Kuwait City"), capitalized.
-_PLACE_AFTER = frozenset({"county", "township", "parish", "city", "borough", "governorate"})
-# US states as the news writes them after a town ("Lebanon, Pa.", "Peru, Indiana"): a country's
-# name before one is a town of that state.
-_US_STATES = frozenset(
-    {
-        *("Alabama", "Ala.", "Alaska", "Arizona", "Ariz.", "Arkansas", "Ark.", "California"),
-        *("Calif.", "Colorado", "Colo.", "Connecticut", "Conn.", "Delaware", "Del.", "Florida"),
-        *("Fla.", "Georgia", "Ga.", "Hawaii", "Idaho", "Illinois", "Ill.", "Indiana", "Ind."),
-        *("Iowa", "Kansas", "Kan.", "Kentucky", "Ky.", "Louisiana", "La.", "Maine", "Maryland"),
-        *("Md.", "Massachusetts", "Mass.", "Michigan", "Mich.", "Minnesota", "Minn."),
-        *("Mississippi", "Miss.", "Missouri", "Mo.", "Montana", "Mont.", "Nebraska", "Neb."),
-        *("Nevada", "Nev.", "New Hampshire", "N.H.", "New Jersey", "N.J.", "New Mexico", "N.M."),
-        *("New York", "N.Y.", "North Carolina", "N.C.", "North Dakota", "N.D.", "Ohio"),
-        *("Oklahoma", "Okla.", "Oregon", "Ore.", "Pennsylvania", "Pa.", "Rhode Island", "R.I."),
-        *("South Carolina", "S.C.", "South Dakota", "S.D.", "Tennessee", "Tenn.", "Texas"),
-        *("Utah", "Vermont", "Vt.", "Virginia", "Va.", "Washington", "Wash.", "West Virginia"),
-        *("W.Va.", "Wisconsin", "Wis.", "Wyoming", "Wyo."),
-    }
-)
-
-
-def is_us_place(text: str, end: int) -> bool:
-    """A town of a US state or a county named like a country: "Lebanon, Pa.", "Peru,
-    Indiana", "Lebanon County", "Mexico City"."""
-    after = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
-    word = after.group(0) if after is not None else ""
-    if word[:1].isupper() and word.casefold().rstrip(".,") in _PLACE_AFTER:
+def alone(text: str, end: int) -> bool:
+    """No noun follows the adjective: punctuation or a conjunction comes next."""
+    rest = text[end : end + 12].lstrip(" ")
+    if not rest or rest[0] in ",;:?!.)":
         return True
-    if word.casefold().startswith(_REGION_AFTER_STEMS):
-        return True
-    if text[end : end + 40].casefold().startswith(_IN_A_STATE):
-        return True  # "Norway i delstaten Maine", "Peru in the state of Indiana"
-    if text[end : end + 2] != ", ":
-        return False
-    state = _STATE_AFTER.match(text, end + 2)
-    return state is not None and (
-        state.group(1) in _US_STATES or state.group(1).rstrip(".") in _US_STATES
-    )
-
-
-_STATE_AFTER = re.compile(r"((?:[A-Z][a-z]*\.?(?: |(?=[A-Z]\.)))?[A-Z][A-Za-z]*\.?)(?![a-z])")
-
-
-_QUOTES = {"“": "”", "„": "“", "«": "»", '"': '"', "‘": "’", "‚": "‘"}
-
-
-def in_other_name(text: str, start: int, end: int) -> bool:
-    """The country's word is part of another name: an organisation ("Turkish Airlines", "Air
-    France", "Magyar Telekom") or a region ("the state of Georgia", "Inner Mongolia")."""
-    after = _WORD.match(text, end + 1) if text[end : end + 1] in (" ", "-") else None
-    if after is not None:
-        word = after.group(0).rstrip(".,")
-        folded = word.casefold()
-        named = word[:1].isupper() and folded in ORGANISATION_AFTER
-        if named or folded in _LOWER_CASE_ORGANISATION:
-            following = _WORD.match(text, after.end() + 1)
-            return (following.group(0).casefold() if following else "") not in _NATIONAL_AFTER
-    before = text[max(0, start - 40) : start].rstrip("«»“”„\"' ").split()
-    if before:
-        last = before[-1].casefold()
-        if last in ORGANISATION_BEFORE or last in _REGION_BEFORE:
-            return True
-        if len(before) > 1:
-            previous = before[-2].casefold()
-            if last in _REGION_LINKS and previous in _REGION_BEFORE:
-                return True  # "the state of Georgia"
-            if last in _ORGANISATION_LINKS and previous in ORGANISATION_BEFORE:
-                return True  # "Banco do Brasil", "Bank of America"
-            if previous in _REGION_WITH_ADJECTIVE and last[:1].islower():
-                return True  # "statul american Georgia"
-    return False
-
-
-# Between an organisation's noun and the country's name: "Banco do Brasil", "Bank of America".
-_ORGANISATION_LINKS = frozenset({"of", "do", "da", "de", "di", "del", "du", "of the"})
-
-
-def in_quoted_title(text: str, start: int, end: int) -> bool:
-    """Inside quotation marks that hold a title: two to eight words, every long one
-    capitalized (“China Grove”, “Made in America”). Only English tells a title so: German
-    capitalizes every noun („Bundesrepublik Deutschland“ is no title)."""
-    lo = max(0, start - 60)
-    opening = max(text.rfind(q, lo, start) for q in _QUOTES)
-    if opening < 0 or "\n" in text[opening:start]:
-        return False
-    closing = text.find(_QUOTES[text[opening]], end, end + 60)
-    if closing < 0 or "\n" in text[end:closing]:
-        return False
-    words = text[opening + 1 : closing].split()
-    if len(words) == 1:
-        return False
-    long_words = [w for w in words if len(w) > 3]
-    return 2 <= len(words) <= 8 and all(w[:1].isupper() for w in long_words)
+    word = rest.split(maxsplit=1)[0].casefold()
+    return word in _ALONE_AFTER

@@ -310,7 +310,7 @@ DEMONYMS: dict[str, tuple[str, ...]] = {
     "UG": ("Ugandan",),
     "UA": ("Ukrainian",),
     "AE": ("Emirati",),
-    "GB": ("British", "Briton", "Scottish", "Scot", "Welsh", "Northern Irish"),
+    "GB": ("British", "Briton", "Brit", "Scottish", "Scot", "Welsh", "Northern Irish"),
     "US": ("American",),
     "UY": ("Uruguayan",),
     "UZ": ("Uzbek", "Uzbekistani"),
@@ -557,6 +557,9 @@ COMBINING_FORMS: dict[str, tuple[str, ...]] = {
     "PL": ("polono",),
     "HU": ("ungaro", "hungaro"),
     "IT": ("italo",),
+    "CH": ("helvético", "helvéto", "helvetico"),
+    "PT": ("luso",),
+    "ES": ("hispano",),
 }
 # Points of the compass that make a region of the country they prefix ("Süd-Ukraine",
 # "Pohjois-Suomi", "Nord-Norge", "Észak-Magyarország"), lower-cased, per language.
@@ -566,6 +569,7 @@ COMPASS_PREFIXES = frozenset(
         *("zentral", "pohjois", "etelä", "itä", "länsi", "keski", "sør", "syd", "øst", "vest"),
         *("väst", "öst", "mellom", "mellan", "észak", "dél", "kelet", "nyugat", "közép"),
         *("alsó", "felső", "ober", "nieder", "nouveau", "nouvelle", "neu", "latin"),
+        *("noord", "zuid", "oost", "midden"),
     }
 )
 # Document-level context that decides an ambiguous name: (code, name, clues for another
@@ -592,6 +596,9 @@ CONTEXT_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...
             "South Carolina",
             "Florida",
             "Tennessee",
+            "senator",
+            "Senate race",
+            "governor's race",
         ),
         (
             "Tbilisi",
@@ -771,4 +778,5 @@ NOT_COUNTRIES = (
     *("грецькі горіхи", "грецьких горіхів", "грецкие орехи", "грецких орехов"),
     *("Østrig-Ungarn", "Østerrike-Ungarn", "Österrike-Ungern", "Saudi Aramco", "Yahoo Japan"),
     *("Tyrkisk Peber", "Irish Independent", "Suomen Kuvalehti", "Suomen Kuvalehden"),
+    *("montagne russe", "montagna russa", "ranskalaisten perunoiden", "ranskalaisia perunoita"),
 )

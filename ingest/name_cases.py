@@ -107,8 +107,8 @@ def _hu_cases(name: str) -> list[str]:
     """Hungarian case suffixes, glued to the name: Németországban, Kínából (a final a or e
     lengthens: Kína -> Kíná-), Oroszországgal (-val assimilates to a final consonant)."""
     harmony = _hu_harmony(name)
-    if name[-1] in "ae":
-        stem = name[:-1] + ("á" if name[-1] == "a" else "é")
+    if name[-1] in "aeáéíóőúűiouöü":  # Kína -> Kíná-, Montenegró -> Montenegrót
+        stem = name[:-1] + {"a": "á", "e": "é"}.get(name[-1], name[-1])
         with_ = stem + ("val" if harmony == "back" else "vel")
         on, acc = stem + "n", stem + "t"
     else:
@@ -116,8 +116,8 @@ def _hu_cases(name: str) -> list[str]:
         with_ = name + name[-1] + ("al" if harmony == "back" else "el")
         on = name + {"back": "on", "front": "en", "round": "ön"}[harmony]
         acc = name + {"back": "ot", "front": "et", "round": "öt"}[harmony]
-    # -i makes the adjective "of the country" (németországi); after a vowel it is a demonym.
-    of = [name + "i"] if stem == name else []
+    # -i makes the adjective "of the country", in lower case (németországi, bulgáriai).
+    of = [name.lower() + "i"] if not name.endswith("i") else []
     return [stem + s for s in _HU_SUFFIXES[harmony]] + [with_, on, acc, *of]
 
 

@@ -215,3 +215,23 @@ def test_rules_from_the_first_held_out_round(text: str, expected: set[str]) -> N
 def test_rules_from_the_second_held_out_round(text: str, expected: set[str]) -> None:
     """The error classes of the second held-out round (countries/*_round2*), as rules."""
     assert codes(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Policy director at the American Civil Liberties Union of Montana.", set()),
+        ("She won the United States Tennis Association title in Ireland.", {"US", "IE"}),
+        ("A French-speaking city welcomed the Spanish-language press from Peru.", {"PE"}),
+        ("Le roman, traduit du japonais, paraît au Canada.", {"CA"}),
+        ("Die proiranischen Milizen griffen Israel an.", {"IR", "IL"}),
+        ("Hij werkte in Zuid-Holland en Oost-Oekraïne; in Noord-Ierland is het rustig.", {"GB"}),
+        ("Han fikk en stilling ved et universitet i Georgia i USA.", {"US"}),
+        ("A válogatott legyőzte Montenegrót a bulgáriai tornán.", {"ME", "BG"}),
+        ("Un accordo helvético-suédois fu firmato.", {"CH", "SE"}),
+        ("Voters in Georgia will choose a new senator in January.", set()),
+    ],
+)
+def test_rules_from_the_third_held_out_round(text: str, expected: set[str]) -> None:
+    """The error classes of the third held-out round (countries/*_round3*), as rules."""
+    assert codes(text) == expected

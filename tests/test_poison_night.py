@@ -82,9 +82,11 @@ def test_a_hostile_publisher_never_stops_a_night_nor_the_next(
                 "SELECT url, error FROM fetch_log WHERE kind = 'page' AND url LIKE ?", [f"{base}%"]
             ).fetchall()
         )
+        # The first night's row: by when the run started (two nights can start within the
+        # same second, and a run id orders by its random part after the second).
         dropped = con.execute(
-            "SELECT entries_seen, entries_dropped FROM run_feeds WHERE name = 'Hostile' "
-            "ORDER BY run_id LIMIT 1"
+            "SELECT f.entries_seen, f.entries_dropped FROM run_feeds f JOIN runs r USING"
+            " (run_id) WHERE f.name = 'Hostile' ORDER BY r.started_at LIMIT 1"
         ).fetchone()
         bomb_feed = con.execute("SELECT last_error FROM feeds WHERE name = 'Bomb'").fetchone()
         queue = con.execute("SELECT count(*) FROM entry_queue").fetchone()
