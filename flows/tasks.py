@@ -120,7 +120,7 @@ def extract_pages(pages: Sequence[FetchResult]) -> list[ExtractedPage | str]:
 def deliver_alerts(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     """The digests (``pipeline.delivery``); the run's own is also published as a Prefect
     markdown artifact."""
-    failed = delivery.deliver_digests(settings, con, run_id)
+    failed = delivery.deliver_digests(settings, con)
     body = delivery.run_digest(con, run_id)
     if body is not None:
         create_markdown_artifact(

@@ -57,7 +57,7 @@ from ingest.other_names import (
     in_region_name,
     is_us_place,
 )
-from ingest.snippets import around
+from ingest.snippets import around, casefold_keeping_offsets
 from ingest.text_language import CAPITALIZING, KnownLanguages
 
 # The languages whose names of countries (CLDR) and their case forms the gazetteer holds.
@@ -230,23 +230,10 @@ def _surfaces() -> Iterable[Surface]:
 
 # A gazetteer entry as the automaton holds it: surface, code, kind, languages (None: all).
 Entry = tuple[str, str, str, frozenset[str] | None]
-# Letters whose case folding differs by language, written one way before folding: Turkish
-# dotted capital I (casefold gives "i" plus a combining dot), Romanian s and t with a cedilla
-# (the older spelling of ș and ț).
-_FOLD = str.maketrans({"İ": "I", "ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
-
-
-_FOLDED_APART = tuple(chr(c) for c in _FOLD)
 
 
 # A token of capital letters and dots, as abbreviations are written ("US", "U.S.A.", "GER").
 _CAPITALS = re.compile(r"[A-Z][A-Z.]{1,7}")  # boundaries are checked after: a regex's cost 3×
-
-
-def _fold(text: str) -> str:
-    if any(ch in text for ch in _FOLDED_APART):  # rare: translate() costs a pass over the text
-        text = text.translate(_FOLD)
-    return text.casefold()
 
 
 class CountryDetector:
@@ -256,7 +243,7 @@ class CountryDetector:
         # (surface, code, kind) -> the languages it is a country word in (None: all of them).
         langs: dict[str, dict[tuple[str, str, str], set[str] | None]] = {}
         for surface, code, kind, lang in _surfaces():
-            bucket = langs.setdefault(_fold(surface), {})
+            bucket = langs.setdefault(casefold_keeping_offsets(surface), {})
             entry = (surface, code, kind)
             if entry not in bucket:
                 bucket[entry] = {lang} if lang else None
@@ -317,11 +304,7 @@ class CountryDetector:
         (guessed from it when not given); a word that is a country only in other languages
         is passed over."""
         known = KnownLanguages(text, languages, GUARDED_NAMES)
-        folded = _fold(text)
-        if len(folded) != len(text):  # casefold changed lengths (ß → ss): match on lower()
-            folded = text.lower()
-            if len(folded) != len(text):
-                folded = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        folded = casefold_keeping_offsets(text)
         hits: list[Hit] = []
         for start, end, bucket in self._candidates(text, folded):
             if not bounded(text, start, end) and not (
@@ -342,7 +325,7 @@ class CountryDetector:
             if surface[:1].isupper() and (
                 in_other_name(text, start, end)
                 or in_body_name(text, end)
-                or is_us_place(text, end)
+                or is_us_place(text, end, surface)
                 or (in_quoted_title(text, start, end) and known.english())
             ):
                 continue

@@ -245,6 +245,7 @@ _NAMES = {
         ("GB", "Pays_de_Galles"),
     ),
     "de": (
+        ("BY", "Weißrussland Weißrusslands Weissrussland"),
         ("BA", "Bosnien-Herzegowina Bosnien-Herzegowinas"),
         ("AE", "Vereinigten_Arabischen_Emirate Vereinigten_Arabischen_Emiraten"),
         ("PS", "Gazakrieg Gazakriegs Gaza-Krieg Gaza-Kriegs"),
@@ -297,7 +298,6 @@ _FI_ENDINGS = (
     "silta",
     "siksi",
     "sina",
-    "silta",
     "stakin",
     "setkin",
 )

@@ -129,9 +129,22 @@ _US_STATES = frozenset(
 )
 
 
-def is_us_place(text: str, end: int) -> bool:
-    """A town of a US state or a county named like a country: "Lebanon, Pa.", "Peru,
-    Indiana", "Lebanon County", "Mexico City"."""
+# Countries whose names are also names of US towns and a state (Georgia): only these are read
+# as a place of the United States from what follows them ("Lebanon, Pa.", "Georgia i USA"),
+# never "Russia, Georgia and Armenia".
+US_TOWN_NAMES = frozenset(
+    {
+        *("Georgia", "Lebanon", "Peru", "Mexico", "Jordan", "Cuba", "Panama", "Poland"),
+        *("Norway", "Sweden", "Denmark", "China", "Chile", "Jamaica", "Belgium", "Canada"),
+        *("Moldova", "Nigeria", "Malta", "Cyprus", "Madagascar", "Holland", "Ireland"),
+    }
+)
+
+
+def is_us_place(text: str, end: int, surface: str = "") -> bool:
+    """A county or a city named like a country ("Lebanon County", "Mexico City"); or, for a
+    name US towns share, a town of a US state ("Lebanon, Pa.", "Peru, Indiana",
+    "Norway i delstaten Maine", "Georgia i USA")."""
     if text[end : end + 1] not in (" ", ",", "-"):
         return False
     after = WORD.match(text, end + 1) if text[end : end + 1] == " " else None
@@ -140,13 +153,21 @@ def is_us_place(text: str, end: int) -> bool:
         return True
     if word.casefold().startswith(_REGION_AFTER_STEMS):
         return True
-    if text[end : end + 40].casefold().startswith(_IN_A_STATE):
-        return True  # "Norway i delstaten Maine", "Peru in the state of Indiana"
+    if surface not in US_TOWN_NAMES:
+        return False
+    rest = text[end : end + 40].casefold()
+    for prefix in _IN_A_STATE:
+        if rest.startswith(prefix) and not rest[len(prefix) : len(prefix) + 1].isalpha():
+            return True  # "Norway i delstaten Maine", "Georgia i USA"
     if text[end : end + 2] != ", ":
         return False
     state = _STATE_AFTER.match(text, end + 2)
-    return state is not None and (
-        state.group(1) in _US_STATES or state.group(1).rstrip(".") in _US_STATES
+    if state is None:
+        return False
+    name = state.group(1)
+    follows = text[state.end() : state.end() + 1]
+    return (name in _US_STATES or name.rstrip(".") in _US_STATES) and (
+        name.endswith(".") or not follows or follows in ",.;:)\n"
     )
 
 
@@ -226,7 +247,7 @@ def in_other_name(text: str, start: int, end: int) -> bool:
 
 
 # Between an organisation's noun and the country's name: "Banco do Brasil", "Bank of America".
-_ORGANISATION_LINKS = frozenset({"of", "do", "da", "de", "di", "del", "du", "of the"})
+_ORGANISATION_LINKS = frozenset({"of", "do", "da", "de", "di", "del", "du"})
 
 
 def in_quoted_title(text: str, start: int, end: int) -> bool:

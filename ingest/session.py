@@ -92,9 +92,11 @@ class FetchSession:
         otherwise hold them all (25 pages of 9.5 MB after a first batch of small ones)."""
         started = [(url, self._call(self._fetcher.fetch(url, limits))) for url in urls]
         futures = [f for _, f in started]
+        armed = [byte_budget is not None]
         if byte_budget is not None:
-            self._end_at_budget(futures, byte_budget)
+            self._end_at_budget(futures, byte_budget, armed)
         wait_until(lambda: all(f.done() for f in futures), patience)
+        armed[0] = False  # what is still in flight now is late, never cancelled afterwards
         done = []
         for url, future in started:
             if future.cancelled():
@@ -107,15 +109,16 @@ class FetchSession:
 
     @staticmethod
     def _end_at_budget(
-        futures: list[concurrent.futures.Future[FetchResult]], byte_budget: int
+        futures: list[concurrent.futures.Future[FetchResult]], byte_budget: int, armed: list[bool]
     ) -> None:
         """Cancel the batch's other requests as the body that reaches the budget arrives (in
-        the loop's thread, as it arrives: a poll would let more bodies in between)."""
+        the loop's thread, as it arrives: a poll would let more bodies in between), while
+        ``armed``: once the batch is handed back, its late requests are left to finish."""
         arrived = 0
 
         def tally(future: concurrent.futures.Future[FetchResult]) -> None:
             nonlocal arrived
-            if future.cancelled() or future.exception() is not None:
+            if not armed[0] or future.cancelled() or future.exception() is not None:
                 return
             arrived += len(future.result().content)
             if arrived >= byte_budget:

@@ -85,7 +85,7 @@ def guess_languages(text: str) -> frozenset[str] | None:
     """The languages the text is written in (usually one; two for a mixed page), or None when
     it is too short to say."""
     counts: dict[str, float] = {}
-    sample = text[:SAMPLE].casefold()
+    sample = text[:SAMPLE].lower()  # lower keeps ß (casefold makes it "ss")
     for letter in set(sample).intersection(_LETTERS):
         langs = _LETTERS[letter]
         weight = LETTER_WEIGHT * min(sample.count(letter), 4) / len(langs)

@@ -22,7 +22,7 @@ from warehouse import store
 log = logging.getLogger(__name__)
 
 
-def deliver_digests(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+def deliver_digests(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[str]:
     """Send each channel its pending digest and record the outcome; the failures, as
     "channel: error", for the run's summary."""
     now = datetime.now(UTC)

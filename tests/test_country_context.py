@@ -235,3 +235,25 @@ def test_rules_from_the_second_held_out_round(text: str, expected: set[str]) -> 
 def test_rules_from_the_third_held_out_round(text: str, expected: set[str]) -> None:
     """The error classes of the third held-out round (countries/*_round3*), as rules."""
     assert codes(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a ß in the text no longer hides every name with a ß, nor a Turkish İ
+        ("Er reiste nach Großbritannien und Weißrussland, über die Straße.", {"GB", "BY"}),
+        ("İtalya ve İran, Straße.", {"IT", "IR"}),
+        # only names US towns share are read as a US place from what follows them
+        ("Leaders of Russia, Georgia and Armenia met.", {"RU", "GE", "AM"}),
+        ("Russia, USA and China signed.", {"RU", "US", "CN"}),
+        ("Israel in the usual way, and Iran in the US election.", {"IL", "IR", "US"}),
+    ],
+)
+def test_what_the_review_of_the_rules_found(text: str, expected: set[str]) -> None:
+    assert codes(text) == expected
+
+
+def test_a_snippet_keeps_its_offsets_where_lower_case_is_longer() -> None:
+    from warehouse.search_query import parse_query, snippet
+
+    assert snippet(parse_query("foo"), "x" * 100 + "İ" * 100 + " foo bar") == "…foo bar"

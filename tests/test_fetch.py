@@ -353,3 +353,22 @@ def test_a_cidr_range_allows_every_loopback_host_in_it(settings: Settings) -> No
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def test_requests_left_late_by_a_batch_are_never_cancelled_by_its_budget(
+    settings: Settings,
+) -> None:
+    """A batch hands its slow requests on as late; when one of them ends past the batch's
+    budget, the budget no longer cancels the other: both arrive whole."""
+    routes = {"/a": drip(3, 0.1), "/b": drip(6, 0.1)}
+    with serve(routes) as (base, _stats), FetchSession(settings) as session:
+        first = session.fetch_some(
+            [base + "/a", base + "/b"], limits(settings), patience=0.05, byte_budget=2
+        )
+        late = session.late(5)
+        late += session.late(5)
+    assert first == [] and session.unfetched() == []
+    assert sorted((r.url.removeprefix(base), len(r.content)) for r in late) == [
+        ("/a", 3),
+        ("/b", 6),
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.snippets import around
+from ingest.snippets import around, fold_keeping_offsets
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 SNIPPET_RADIUS = 80
@@ -102,7 +102,7 @@ def snippet(query: Query, *texts: str | None) -> str:
         if not text:
             continue
         flat = " ".join(text.split())
-        folded = flat.lower()
+        folded = fold_keeping_offsets(flat)
         found = [(folded.find(t), t) for t in query.terms if folded.find(t) >= 0]
         if not found:
             continue
