@@ -99,11 +99,21 @@ COMMANDS = (
     Command(
         "export",
         "reading:cmd_export",
-        "write date-partitioned Parquet (articles, country_mentions, alerts)",
+        "write date-partitioned Parquet, or bring a DuckLake up to date",
         "Export the warehouse as Hive-partitioned Parquet (year/month/day) for other engines; "
-        "partitions already there are replaced.",
+        "partitions already there are replaced. With --ducklake CATALOG, copy it into a "
+        "DuckLake instead (a DuckDB-file catalog, or postgres:... ; Parquet data under "
+        "--data-path) and keep it up to date: each export writes the new and changed rows in "
+        "one snapshot, with the public views of docs/sql.md.",
         (
-            arg("out", help="output folder"),
+            arg("out", nargs="?", help="output folder (Parquet)"),
+            arg("--ducklake", metavar="CATALOG", help="a DuckLake catalog to bring up to date"),
+            arg(
+                "--data-path",
+                metavar="DIR",
+                help="where the DuckLake keeps its Parquet files (default: CATALOG's folder, "
+                "data/)",
+            ),
             arg("--format", choices=("parquet",), default="parquet", help="Parquet only"),
             since("rows"),
             DB,

@@ -175,6 +175,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     from warehouse.export import export_parquet
 
+    if args.ducklake:
+        return _export_lake(args, settings)
+    if not args.out:
+        raise CliError("export: give an output folder, or --ducklake CATALOG")
+
     since = args.since or datetime(1970, 1, 1, tzinfo=UTC)
     # Not sandboxed: DuckDB writes the Parquet files; the command takes no SQL from the user.
     con = open_warehouse(settings.db, sandboxed=False)
@@ -184,4 +189,25 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         con.close()
     counts = ", ".join(f"{table}: {rows} rows" for table, rows in written.items())
     print(f"{counts} written to {args.out}")
+    return EXIT_OK
+
+
+def _export_lake(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.lake import export_ducklake
+    from warehouse.snapshot import snapshot_path
+
+    catalog = str(args.ducklake)
+    local = ":" not in catalog.split("/", 1)[0]
+    data = Path(args.data_path) if args.data_path else Path(catalog).parent / "data"
+    if local:
+        Path(catalog).parent.mkdir(parents=True, exist_ok=True)
+    require_warehouse(settings.db)
+    snapshot = snapshot_path(settings.db)  # what readers read while a run writes the file
+    source = snapshot if snapshot.is_file() else settings.db
+    try:
+        written = export_ducklake(source, catalog, data)
+    except duckdb.Error as exc:
+        raise CliError(f"--ducklake {catalog}: {str(exc).splitlines()[0]}") from None
+    counts = ", ".join(f"{table}: {rows} rows" for table, rows in written.items())
+    print(f"{counts} written to the DuckLake {catalog} (data in {data})")
     return EXIT_OK

@@ -46,6 +46,22 @@ def make_article(article_id: str, text: str, fetched_at: Any, **fields: Any) -> 
     return Article(article_id=article_id, text=text, fetched_at=fetched_at, **{**values, **fields})
 
 
+def sql_examples() -> list[tuple[str, str]]:
+    """Every statement of the ```sql blocks of the README and docs/sql.md (the documented
+    SQL that must run on a warehouse, and on its DuckLake copy)."""
+    import re
+
+    found = []
+    for doc in ("README.md", "docs/sql.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"```sql\n(.*?)```", text, re.S):
+            for statement in block.split(";"):
+                lines = [ln for ln in statement.strip().splitlines() if ln.strip()]
+                if any(not ln.lstrip().startswith("--") for ln in lines):
+                    found.append((doc, "\n".join(lines)))
+    return found
+
+
 def make_mention(article_id: str, code: str, name: str, snippet: str = "") -> CountryMention:
     """The tests' one mention factory: one mention at the text's start."""
     return CountryMention(

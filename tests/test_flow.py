@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import SEEDS, generated_site, update_iceland_story
+from conftest import SEEDS, generated_site, sql_examples, update_iceland_story
 from pytest_httpserver import HTTPServer
 
 from flows.demo import SITE_DIR, Site, serve_site, write_feed_list
@@ -365,22 +365,6 @@ def test_run_history_status_and_summary_artifact(
     found = [a for a in asyncio.run(artifacts()) if summary.run_id in (a.data or "")]
     assert len(found) == 1
     assert "| Nowhere | error | 404 |" in found[0].data
-
-
-def sql_examples() -> list[tuple[str, str]]:
-    import re
-
-    from conftest import ROOT
-
-    found = []
-    for doc in ("README.md", "docs/sql.md"):
-        text = (ROOT / doc).read_text(encoding="utf-8")
-        for block in re.findall(r"```sql\n(.*?)```", text, re.S):
-            for statement in block.split(";"):
-                lines = [ln for ln in statement.strip().splitlines() if ln.strip()]
-                if any(not ln.lstrip().startswith("--") for ln in lines):
-                    found.append((doc, "\n".join(lines)))
-    return found
 
 
 def test_every_documented_query_runs(prefect_server: str, demo_site: Site, tmp_path: Path) -> None:
