@@ -104,7 +104,7 @@ def build_digest(
     articles: Mapping[str, Article],
 ) -> Digest:
     """The new countries, and each article of the run that names one, once: an article that
-    names two new countries is one entry listing both. Its snippet is the sentence around the
+    names two new countries is one entry listing both. Its snippet is the words around the
     first new country it names, cut at word boundaries."""
     names = {a.country_code: a.country_name for a in alerts}
     order = sorted(names, key=lambda c: names[c])

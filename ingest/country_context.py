@@ -24,15 +24,15 @@ _LANGUAGE_CUES = frozenset(
         *("по", "em", "lingua", "langue", "idioma", "på", "till", "til", "talar", "taler"),
         *("snakker", "flytande", "flydende", "flytende", "limba", "limbii", "sujuvasti"),
         *("puhuu", "folyékonyan", "plynně", "mluví", "mówi", "говорит", "розмовляє"),
-        *("parla", "parlano", "parlare", "correntemente", "fluentemente", "habla", "hablan"),
+        *("parla", "parlano", "parlare", "correntemente", "habla", "hablan"),
         *("hablar", "parle", "parlent", "parler", "couramment", "fala", "falam", "falar"),
         *("fluentemente", "spricht", "sprechen", "fließend", "mówić", "mówią", "płynnie"),
         *("говорить", "говорят", "свободно", "вільно", "konuşuyor", "konuşan", "akıcı"),
-        *("beszél", "beszélnek", "vorbește", "vorbesc", "fluent", "mluvit", "puhua"),
+        *("beszél", "beszélnek", "vorbește", "vorbesc", "mluvit", "puhua"),
         *("puhuvat", "snakke", "tala", "talte", "talade", "învață", "învăța", "studiază"),
         *("learns", "studies", "lernt", "lernen", "aprende", "impara", "apprend", "uczy"),
         # translated from: "traduit du japonais", "översatts från franska", "tradus din maghiară"
-        *("du", "från", "fra", "din", "dal", "dallo", "del", "z", "з", "с", "aus", "kielestä"),
+        *("du", "från", "fra", "din", "dal", "dallo", "del", "z", "з", "с", "kielestä"),
         *("изучает", "вивчає", "öğreniyor", "opiskelee", "lär", "lærer", "studuje", "tanul"),
     }
 )

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ingest.name_cases import hu_harmony
+
 # code: fi demonym stem (+nen, +sen, ...), sv adjective, da, nb, cs adjective stem (+ý, +á,
 # ...), hu adjective, ro adjective (masculine|plural stem), tr people. "-": none written here.
 _ADJ = """
@@ -326,9 +328,7 @@ def _cs_forms(stem: str) -> list[str]:
 
 
 def _hu_plural(adjective: str) -> str:
-    from ingest.name_cases import _hu_harmony
-
-    harmony = _hu_harmony(adjective)
+    harmony = hu_harmony(adjective)
     if adjective.endswith("i"):
         return adjective + ("ak" if harmony == "back" else "ek")
     if adjective.endswith("a"):
@@ -340,10 +340,8 @@ def _hu_plural(adjective: str) -> str:
 
 def _hu_forms(adjective: str) -> list[str]:
     """német, németek, németeket, németeknek, ...; never németül (the language)."""
-    from ingest.name_cases import _hu_harmony
-
     plural = _hu_plural(adjective)
-    back = _hu_harmony(adjective) == "back"
+    back = hu_harmony(adjective) == "back"
     endings = (
         ("at", "nak", "kal", "ból", "ban", "ra", "tól", "hoz")
         if back

@@ -86,7 +86,7 @@ def _fi_cases(name: str) -> list[str]:
     return strong + [weak + e for e in local]
 
 
-def _hu_harmony(word: str) -> str:
+def hu_harmony(word: str) -> str:
     """Hungarian vowel harmony, from the last vowel that is not i or í: "back", "front" or
     "round" (front rounded); Izrael is front, Irán and Argentína back."""
     vowels = [c for c in word.casefold() if c in "aáoóuúeéöőüű"]
@@ -106,7 +106,7 @@ _HU_SUFFIXES = {
 def _hu_cases(name: str) -> list[str]:
     """Hungarian case suffixes, glued to the name: Németországban, Kínából (a final a or e
     lengthens: Kína -> Kíná-), Oroszországgal (-val assimilates to a final consonant)."""
-    harmony = _hu_harmony(name)
+    harmony = hu_harmony(name)
     if name[-1] in "aeáéíóőúűiouöü":  # Kína -> Kíná-, Montenegró -> Montenegrót
         stem = name[:-1] + {"a": "á", "e": "é"}.get(name[-1], name[-1])
         with_ = stem + ("val" if harmony == "back" else "vel")

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from warehouse.report_charts import attention_png
-from warehouse.report_map import Mentioned, legend, world_map
+from warehouse.report_map import Mentioned, legend, shapes, world_map
 
 TOP_COUNTRIES = 8
 TEMPLATES = Path(__file__).parent / "templates"
@@ -134,7 +134,7 @@ def _page(
     from ingest.countries import country_name
 
     span = [period.start, period.end]
-    names = {code: country_name(code) for code in _map_codes()}
+    names = {code: country_name(code) for code in shapes()}
     svg, unmapped = world_map(mentioned, names)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     return env.get_template("report.html").render(
@@ -155,12 +155,6 @@ def _page(
         feed_headers=FEED_HEADERS,
         feed_note=FEED_NOTE,
     )
-
-
-def _map_codes() -> list[str]:
-    from warehouse.report_map import shapes
-
-    return list(shapes())
 
 
 # Each country new in the period, with the article that raised it (its canonical link) and the

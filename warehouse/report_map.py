@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,8 @@ def world_map(mentioned: list[Mentioned], names: dict[str, str]) -> tuple[str, l
 
 def legend() -> list[tuple[str, str]]:
     """(label, colour) of each shade, for the map's key."""
-    labels = []
-    for i, (bound, fill) in enumerate(SHADES):
-        upper = SHADES[i + 1][0] if i + 1 < len(SHADES) else None
-        label = f"{bound:.1%}–{upper:.1%}" if upper is not None else f"{bound:.0%} and more"
-        labels.append((label if i else f"under {upper:.0%}", fill))
+    labels = [(f"under {SHADES[1][0]:.0%}", SHADES[0][1])]
+    for (bound, fill), (upper, _next) in itertools.pairwise(SHADES[1:]):
+        labels.append((f"{bound:.1%}–{upper:.1%}", fill))
+    labels.append((f"{SHADES[-1][0]:.0%} and more", SHADES[-1][1]))
     return [("not mentioned", UNMENTIONED), *labels]
