@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import duckdb
@@ -32,6 +33,15 @@ def extract_on_runner(
     return lambda: [result for future in futures for result in future.result()]
 
 
+def _pool(settings: Settings, pages: int, given: Executor | None) -> tuple[Executor | None, bool]:
+    """The pool for a night's pages, and whether it is this call's to shut down: the run's own
+    when it has one (it fetched the feeds), else one started for enough pages; none on a
+    cluster."""
+    if given is not None or settings.dask_address:
+        return given, False
+    return pool_for(pages, settings.extract_workers), True
+
+
 def store_entries(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -41,18 +51,20 @@ def store_entries(
     seeds: Sequence[Article] = (),
     session: FetchSession | None = None,
     before_storing: Callable[[], None] = lambda: None,
+    pool: Executor | None = None,
 ) -> None:
     """``pipeline.schedule.store_in_batches`` with Prefect tasks for its stages: fetching in a
     task on the run's session (a Dask worker fetches with a client of its own), extraction in
-    the pool or on the cluster, each batch stored in a task. ``seeds`` not stored yet are
-    stored before the first batch, so every entry is checked against them."""
+    the pool (``pool``, or one started here) or on the cluster, each batch stored in a task.
+    ``seeds`` not stored yet are stored before the first batch, so every entry is checked
+    against them."""
     logger = get_run_logger()
     rules = AlertRules.from_settings(settings)
     on_cluster = bool(settings.dask_address)
     # prefect-dask hands a quoted argument to the task as it is, so submissions to the cluster
     # go unquoted.
     passed: Callable[[Any], Any] = (lambda value: value) if on_cluster else as_is
-    pool = None if on_cluster else pool_for(len(entries), settings.extract_workers)
+    pool, owned = _pool(settings, len(entries), pool)
     local = None if on_cluster else as_is(session)
     patience = None if on_cluster else settings.batch_patience
 
@@ -86,6 +98,6 @@ def store_entries(
     if session is not None and not on_cluster:
         stages.unfetched, stages.late = session.unfetched, session.late
     progress.start("pages", len(entries))
-    with feeding(pool, con):
+    with feeding(pool, con, shutdown=owned):
         plan = BatchPlan(entries, settings.batch_bytes)
         store_in_batches(entries, plan, stages, tally, before_storing)

@@ -26,7 +26,7 @@ from flows.tasks import (
     revise,
     select_new,
 )
-from ingest.extract import start_forkserver
+from ingest.extract import ExtractionPool, start_forkserver
 from ingest.faults import crash_point
 from ingest.feed_list import load_feed_list
 from ingest.models import FeedSpec, RunSummary
@@ -36,7 +36,7 @@ from pipeline import feeds
 from pipeline.batch import recheck_headers, release
 from pipeline.gaps import count_recovered
 from pipeline.run import Run, backfill_index, one_run, pending_seeds
-from pipeline.runtime import freeze_startup_heap
+from pipeline.runtime import feed_pool, freeze_startup_heap
 from warehouse import store
 
 
@@ -68,11 +68,20 @@ def nightly(
     if not settings.dask_address:
         start_forkserver(settings.extract_workers)  # workers' code loads while feeds are read
     with one_run(settings, len(specs)) as run, FetchSession(settings) as session:
-        return _nightly(settings, specs, run, session)
+        pool = None if settings.dask_address else feed_pool(len(specs), settings.extract_workers)
+        try:
+            return _nightly(settings, specs, run, session, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown()
 
 
 def _nightly(
-    settings: Settings, specs: Sequence[FeedSpec], run: Run, session: FetchSession
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    run: Run,
+    session: FetchSession,
+    pool: ExtractionPool | None,
 ) -> RunSummary:
     logger = get_run_logger()
     con, run_id, now, tally = run.con, run.run_id, run.now, run.tally
@@ -92,7 +101,7 @@ def _nightly(
     store.register_feeds(con, specs)
     states = store.feed_states(con, [s.url for s in specs])
     progress.start("feeds", len(specs))
-    results = fetch_feeds(settings, as_is(specs), as_is(states), now)
+    results = fetch_feeds(settings, as_is(specs), as_is(states), now, as_is(pool))
     crash_point("feeds-fetched")
     outcomes, entries = read_feeds(settings, as_is(specs), as_is(results), as_is(states))
     recovered = fill_gaps(
@@ -108,7 +117,7 @@ def _nightly(
     recorded = functools.partial(
         feeds.record_feeds, con, settings, run_id, now, results, outcomes, states, fresh
     )
-    store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded)
+    store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded, pool)
     if updated:
         checks = recheck_headers(con, updated)
         pages = fetch_pages(settings, as_is(updated), as_is(session), headers_for=as_is(checks))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -70,10 +71,14 @@ reextract_batch = task(name="reextract_batch", cache_policy=NO_CACHE)(batch.repr
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def fetch_feeds(
-    settings: Settings, specs: Sequence[FeedSpec], states: dict[str, FeedState], now: datetime
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    states: dict[str, FeedState],
+    now: datetime,
+    pool: Executor | None = None,
 ) -> list[FetchResult | str]:
     return feeds.fetch_due_feeds(
-        settings, specs, states, now, lambda n: progress.advance("feeds", n)
+        settings, specs, states, now, lambda n: progress.advance("feeds", n), pool
     )
 
 

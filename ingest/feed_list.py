@@ -30,8 +30,7 @@ def load_feed_list(path: Path) -> list[FeedSpec]:
     entries = _opml_entries(path, raw) if opml else _toml_entries(path, raw)
     specs: dict[str, FeedSpec] = {}
     for label, entry in entries:
-        spec = _validate(path, label, entry)
-        key = canonical_url(spec.url)
+        spec, key = _validate(path, label, entry)
         first = specs.get(key)
         if first is None:
             specs[key] = spec
@@ -96,7 +95,8 @@ def _opml_entries(path: Path, raw: bytes) -> list[tuple[str, dict[str, object]]]
     return out
 
 
-def _validate(path: Path, label: str, entry: dict[str, object]) -> FeedSpec:
+def _validate(path: Path, label: str, entry: dict[str, object]) -> tuple[FeedSpec, str]:
+    """The entry as a spec, with its URL's canonical form (its key in the list)."""
     unknown = set(entry) - {"url", "name", "tags", "sitemap", "sitemap_filter"}
     if unknown:
         raise FeedListError(f"{path}: {label}: unknown field {sorted(unknown)[0]!r}")
@@ -108,15 +108,16 @@ def _validate(path: Path, label: str, entry: dict[str, object]) -> FeedSpec:
         raise FeedListError(f"{path}: {label}: field {field!r}: {err['msg']}") from None
     if not spec.name.strip():
         raise FeedListError(f"{path}: {label}: field 'name': must not be empty")
+    canonical: dict[str, str] = {}
     for field in ("url", "sitemap"):
         value = getattr(spec, field)
         try:
             if value is not None:
-                canonical_url(value)
+                canonical[field] = canonical_url(value)
         except ValueError as exc:
             raise FeedListError(f"{path}: {label}: field {field!r}: {exc}") from None
     if spec.sitemap_filter is not None and not spec.sitemap_filter.startswith("/"):
         raise FeedListError(
             f"{path}: {label}: field 'sitemap_filter': a URL path prefix starting with '/'"
         )
-    return spec
+    return spec, canonical["url"]

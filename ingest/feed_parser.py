@@ -171,20 +171,25 @@ def read_feed(
     feed that still yields entries is kept ("malformed"); one that yields nothing is a failure,
     so it counts towards the feed's consecutive failures.
     """
-    base = FeedOutcome(
-        feed_url=feed_url,
-        name=name,
-        status="error",
-        http_status=result.status,
-        elapsed_ms=result.elapsed_ms,
-        attempt_log=result.attempt_log,
-    )
+
+    def outcome(status: FeedStatus = "error", **fields: Any) -> FeedOutcome:
+        """Built once (a model per feed and night: 10,000 on a large night)."""
+        return FeedOutcome(
+            feed_url=feed_url,
+            name=name,
+            status=status,
+            http_status=result.status,
+            elapsed_ms=result.elapsed_ms,
+            attempt_log=result.attempt_log,
+            **fields,
+        )
+
     if result.status == 304:
-        return base.model_copy(update={"status": "not_modified"}), None
+        return outcome("not_modified"), None
     if not result.ok:
-        return base.model_copy(update={"error": result.error or "no response"}), None
+        return outcome(error=result.error or "no response"), None
     if not result.content.strip():
-        return base.model_copy(update={"error": "empty response body"}), None
+        return outcome(error="empty response body"), None
     digest = body_hash(result.content)
     validators = {
         "etag": result.headers.get("etag"),
@@ -192,19 +197,16 @@ def read_feed(
         "body_hash": digest,
     }
     if previous_hash == digest:
-        return base.model_copy(update={"status": "unchanged", **validators}), None
+        return outcome("unchanged", **validators), None
     parsed = parse_feed(result.content, feed_url, result.headers, max_entries)
     if not parsed.entries and (parsed.bozo_reason or not parsed.version):
         reason = parsed.bozo_reason or "no RSS, Atom or JSON Feed document found"
-        return base.model_copy(update={"error": f"not a feed: {reason}"}), parsed
-    status: FeedStatus = "malformed" if parsed.bozo_reason else "ok"
-    outcome = base.model_copy(
-        update={
-            "status": status,
-            "error": parsed.bozo_reason,
-            "entries_seen": len(parsed.entries),
-            "entries_dropped": parsed.dropped,
-            **validators,
-        }
+        return outcome(error=f"not a feed: {reason}"), parsed
+    read = outcome(
+        "malformed" if parsed.bozo_reason else "ok",
+        error=parsed.bozo_reason,
+        entries_seen=len(parsed.entries),
+        entries_dropped=parsed.dropped,
+        **validators,
     )
-    return outcome, parsed
+    return read, parsed

@@ -9,6 +9,7 @@ and robots.txt is obeyed for article pages. ``ingest.session`` runs this from sy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import ssl
@@ -136,13 +137,30 @@ async def _refuse_bad_redirect(response: httpx.Response) -> None:
         raise UnsafeURLError(f"redirect to {location[:120]!r}: {problem}")
 
 
+# An answer that is not a 200 (a 304, an error page) is read this far, so that its connection
+# can be used again: httpcore closes one whose answer was left unread, and a night of 304s
+# then opened a connection (a TLS handshake on the real web) per feed.
+DRAIN_BYTES = 64 * 1024
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read and drop a short answer's body; a longer one is left, and its connection closed."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_BYTES:
+        return
+    with contextlib.suppress(BodyTooLarge, httpx.HTTPError):
+        await read_capped(response, DRAIN_BYTES)
+
+
 class Fetcher:
     """One run's fetching state: the client, per-host gates, robots and address verdicts."""
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
         self.settings = settings
         self.client = client
-        self.gate = HostGate(settings.per_host_connections, settings.per_host_delay)
+        self.gate = HostGate(
+            settings.per_host_connections, settings.per_host_delay, settings.max_connections
+        )
         self._robots: dict[str, asyncio.Task[Protego | None]] = {}
         # Per host: the Crawl-delay its robots.txt asked for and the spacing applied (capped).
         self.crawl_delays: dict[str, tuple[float, float]] = {}
@@ -190,6 +208,7 @@ class Fetcher:
                     continue
                 resp_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code != 200:
+                    await _drain(response)
                     return current, response.status_code, resp_headers, b""
                 body = await read_capped(response, limits.max_bytes)
                 return current, response.status_code, resp_headers, body
@@ -311,8 +330,7 @@ class Fetcher:
         may end with becomes its error, retried or not."""
         started = time.monotonic()
         try:
-            async with self.gate.semaphore(host):
-                await self.gate.wait_turn(host)
+            async with self.gate.turn(host):
                 given_up = self._given_up(host)
                 if given_up:
                     return _Attempt("host given up", given_up)

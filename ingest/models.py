@@ -92,6 +92,8 @@ class ParsedFeed(Record):
 # ok: parsed; not_modified: HTTP 304; unchanged: same body as last time, not parsed;
 # malformed: parsed with errors, entries kept; error: no entries; skipped: backing off.
 FeedStatus = Literal["ok", "not_modified", "unchanged", "malformed", "error", "skipped"]
+# A feed with nothing new to read: answered 304, or sent the body it sent last time.
+QUIET_STATUSES: frozenset[str] = frozenset({"not_modified", "unchanged"})
 
 
 class FeedOutcome(Record):
@@ -119,6 +121,11 @@ class FeedOutcome(Record):
     entries_per_day: float | None = None
     # Entries of the gap taken from the site's news sitemap (``ingest.sitemaps``).
     recovered: int = 0
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing new to read: a 304, or the body of the last fetch."""
+        return self.status in QUIET_STATUSES
 
     @property
     def failed(self) -> bool:

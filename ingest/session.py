@@ -9,6 +9,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ingest.fetch import Fetcher, FetchLimits, make_client
 from ingest.models import FetchResult
@@ -168,6 +169,30 @@ class FetchSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def by_host(urls: Sequence[str], groups: int) -> list[list[str]]:
+    """``urls`` cut into at most ``groups`` groups, each host's URLs in one group and the
+    groups about even in size (the busiest hosts placed first, each in the smallest group).
+    Fetched in separate processes, each group keeps its own per-host limits: a host never
+    sees more than one process's share."""
+    hosts: dict[str, list[str]] = {}
+    for url in urls:
+        hosts.setdefault((urlsplit(url).hostname or "").lower(), []).append(url)
+    cut: list[list[str]] = [[] for _ in range(max(1, min(groups, len(hosts))))]
+    for host_urls in sorted(hosts.values(), key=len, reverse=True):
+        min(cut, key=len).extend(host_urls)
+    return [group for group in cut if group]
+
+
+def fetch_group(
+    settings: Settings,
+    urls: Sequence[str],
+    limits: FetchLimits,
+    headers_for: dict[str, dict[str, str]] | None = None,
+) -> list[FetchResult]:
+    """``fetch_all_sync`` in a pool worker, on a share of the run's connections."""
+    return fetch_all_sync(settings, urls, limits, headers_for)
 
 
 def fetch_all_sync(

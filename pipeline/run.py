@@ -208,14 +208,19 @@ def fail(
 
 
 def summary_markdown(summary: RunSummary, outcomes: Sequence[FeedOutcome]) -> str:
-    """The run's counts and each feed's outcome, as Markdown tables."""
+    """The run's counts and the outcome of each feed that had something to say, as Markdown
+    tables; the quiet ones (a 304, the same body) are counted, not listed: at 10,000 feeds
+    they made a table of 9,500 rows saying nothing."""
     counts = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.counts().items())
+    quiet = sum(o.quiet for o in outcomes)
     rows = "\n".join(
         f"| {o.name} | {o.status} | {o.http_status or ''} | {o.entries_seen} | "
         f"{(o.error or '').replace('|', '/')[:120]} |"
         for o in outcomes
+        if not o.quiet
     )
     return (
         f"# newsdesk run {summary.run_id}\n\n| stage | count |\n|---|---|\n{counts}\n\n"
-        f"| feed | status | HTTP | entries | error |\n|---|---|---|---|---|\n{rows}\n"
+        f"| feed | status | HTTP | entries | error |\n|---|---|---|---|---|\n{rows}\n\n"
+        f"{quiet} feeds had nothing new (not modified, or the same body).\n"
     )

@@ -12,7 +12,7 @@ from concurrent.futures import Executor
 
 import duckdb
 
-from ingest.extract import extraction_pool, pool_workers
+from ingest.extract import ExtractionPool, extraction_pool, pool_workers
 from warehouse.db import single_threaded
 
 # Below this many new pages a process pool costs more to start than it saves.
@@ -51,6 +51,15 @@ def trim_heap() -> None:
         trim(0)
 
 
+def feed_pool(feeds: int, configured: int = 0) -> ExtractionPool | None:
+    """The extraction pool started before the feeds, when they are many enough to be fetched
+    in its processes (``pipeline.feeds.POOL_MIN_FEEDS``); the night's pages use it next."""
+    from pipeline.feeds import POOL_MIN_FEEDS
+
+    workers = pool_workers(configured)
+    return extraction_pool(workers) if feeds >= POOL_MIN_FEEDS and workers > 1 else None
+
+
 def pool_for(pages: int, configured: int = 0) -> Executor | None:
     """An extraction pool when ``pages`` are enough to pay for starting one."""
     workers = pool_workers(configured)
@@ -58,11 +67,14 @@ def pool_for(pages: int, configured: int = 0) -> Executor | None:
 
 
 @contextlib.contextmanager
-def feeding(pool: Executor | None, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def feeding(
+    pool: Executor | None, con: duckdb.DuckDBPyConnection, shutdown: bool = True
+) -> Iterator[None]:
     """While ``pool``'s workers have the cores: DuckDB on one thread (``single_threaded``),
     and a short GIL switch interval, since the threads that feed the workers wait for the GIL
     while the fetching thread runs (at the default 5 ms per hand-over, 13 chunks took
-    0.1-0.15 s to reach idle workers; 0.03 s at 0.5 ms). The pool is shut down at the end."""
+    0.1-0.15 s to reach idle workers; 0.03 s at 0.5 ms). The pool is shut down at the end,
+    unless ``shutdown`` is false (its owner does it)."""
     if pool is None:
         yield
         return
@@ -72,5 +84,6 @@ def feeding(pool: Executor | None, con: duckdb.DuckDBPyConnection) -> Iterator[N
         with single_threaded(con):
             yield
     finally:
-        pool.shutdown()
+        if shutdown:
+            pool.shutdown()
         sys.setswitchinterval(interval)

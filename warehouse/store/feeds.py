@@ -18,13 +18,25 @@ from warehouse.store.bulk import IN_KEYS, as_list, bulk_insert, lookup, models, 
 
 
 def register_feeds(con: duckdb.DuckDBPyConnection, specs: Sequence[FeedSpec]) -> None:
-    """The feed list's names and tags, in one statement (``executemany`` took 4.5 ms a feed)."""
+    """The feed list's names and tags, in one statement (``executemany`` took 4.5 ms a feed);
+    only the feeds that are new or renamed or retagged (an upsert of 10,000 unchanged rows
+    took 0.8 s each night)."""
     unique = {s.url: s for s in specs}  # one row per feed: an upsert may not touch a row twice
+    known = {
+        url: (name, tuple(tags or ()))
+        for url, name, tags in lookup(
+            con, f"SELECT feed_url, name, tags FROM feeds WHERE feed_url {IN_KEYS}", unique
+        )
+    }
     bulk_insert(
         con,
         "feeds",
         ("feed_url", "name", "tags"),
-        [[s.url, s.name, list(s.tags)] for s in unique.values()],
+        [
+            [s.url, s.name, list(s.tags)]
+            for s in unique.values()
+            if known.get(s.url) != (s.name, tuple(s.tags))
+        ],
         {"tags": "VARCHAR[]"},
         "ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name, tags = excluded.tags",
     )
