@@ -85,6 +85,8 @@ class HostGate:
     _turns: dict[str, asyncio.Lock] = field(default_factory=dict)
     _last_start: dict[str, float] = field(default_factory=dict)
     _slots: Slots | None = None
+    _queued: dict[str, int] = field(default_factory=dict)  # per host, waiting for a place
+    _kept: dict[str, int] = field(default_factory=dict)  # per host, slots kept for them
     starts: dict[str, list[float]] = field(default_factory=dict)  # per host, when let go
 
     def semaphore(self, host: str) -> asyncio.Semaphore:
@@ -98,15 +100,38 @@ class HostGate:
     @contextlib.asynccontextmanager
     async def turn(self, host: str) -> AsyncIterator[None]:
         """A request's way out to ``host``: its place among the host's requests in flight,
-        its spacing from the host's last start, and a slot, held until the request is done."""
+        its spacing from the host's last start, and a slot, held until the request is done.
+
+        A finished request whose host has another request waiting for its place keeps its
+        slot for that one (``_kept``), as ``Slots.give`` does for one waiting for a slot: the
+        host's connection stays in use instead of being closed to make room."""
         if self._slots is None:
             self._slots = Slots(self.total)
-        async with self.semaphore(host):
-            await self._wait_turn(host, self._slots)
+        slots, place = self._slots, self.semaphore(host)
+        self._queued[host] = self._queued.get(host, 0) + 1
+        try:
+            await place.acquire()
+        except BaseException:
+            self._queued[host] -= 1
+            while self._kept.get(host, 0) > self._queued[host]:
+                self._kept[host] -= 1  # kept for a request that is gone
+                slots.give(host)
+            raise
+        self._queued[host] -= 1
+        try:
+            if self._kept.get(host, 0):
+                self._kept[host] -= 1
+            else:
+                await self._wait_turn(host, slots)
             try:
                 yield
             finally:
-                self._slots.give(host)
+                if self.delay_for(host) <= 0 and self._queued[host] > self._kept.get(host, 0):
+                    self._kept[host] = self._kept.get(host, 0) + 1
+                else:
+                    slots.give(host)
+        finally:
+            place.release()
 
     async def _wait_turn(self, host: str, slots: Slots) -> None:
         """Returns holding a slot, at least ``delay`` after the host's last start."""

@@ -146,6 +146,20 @@ def test_a_freed_slot_goes_to_a_request_of_the_same_host() -> None:
     assert asyncio.run(scenario()) == ["a2", "b", "1"]
 
 
+def test_a_host_with_requests_waiting_keeps_its_slot_and_its_connection(
+    ranged: Settings,
+) -> None:
+    """One slot, one request per host: the second request of the first host waits for its
+    place, not for a slot, and is still served next, on the connection just freed. Handed to
+    the other host, the slot would have the pool (one connection) close it each time."""
+    narrow = ranged.model_copy(update={"max_connections": 1, "per_host_connections": 1})
+    with hosts(2) as ((a, b), seen):
+        urls = [f"{a}/1", f"{b}/1", f"{a}/2", f"{a}/3", f"{b}/2"]
+        results = fetch_all_sync(narrow, urls, FetchLimits.for_feeds(narrow))
+    assert all(r.ok for r in results)
+    assert len(seen.connections) == 2
+
+
 def test_a_slot_handed_to_a_cancelled_request_is_handed_on() -> None:
     async def scenario() -> int:
         slots = Slots(1)
