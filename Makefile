@@ -37,8 +37,10 @@ test-clock: setup
 		echo "== clock $$shift"; faketime -f $$shift $(UV) run --frozen pytest -q -m "$(CLOCK_TESTS)" || exit 1; \
 	done
 
+# Which sections `make bench` runs (e.g. SECTIONS=scale): all of them by default.
+SECTIONS ?=
 bench: setup
-	$(UV) run --frozen python -m benchmarks.run
+	$(UV) run --frozen python -m benchmarks.run $(SECTIONS)
 
 eval: setup
 	$(UV) run --frozen python -m benchmarks.eval_dedupe

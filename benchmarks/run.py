@@ -17,7 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "docs" / "benchmarks.json"
-SECTIONS = ("fetch", "pipeline", "dedupe", "stages", "e2e", "hostile", "coverage")
+SECTIONS = ("fetch", "pipeline", "scale", "dedupe", "stages", "e2e", "hostile", "coverage")
 PACKAGES = ("prefect", "duckdb", "trafilatura", "feedparser", "httpx", "pyahocorasick")
 
 
@@ -37,19 +37,27 @@ def machine() -> str:
     )
 
 
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def render(results: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {results['date']} — {results['machine']}.",
-        "Medians over repeated runs where a section repeats. Re-run to refresh; numbers from a",
-        "loaded machine are noisy, compare ratios rather than absolutes.",
+        f"Written by `make bench` on {results['date']}; each section says when and on what it",
+        "was measured (`make bench SECTIONS=scale` refreshes one). Medians over repeated",
+        "runs where a section repeats; numbers from a loaded machine are noisy, compare ratios",
+        "rather than absolutes.",
         "",
     ]
     for name in SECTIONS:
         if name in results:
             module = importlib.import_module(f"benchmarks.bench_{name}")
             lines += module.report(results[name])
+            measured = results[name].get("measured")
+            if measured:
+                lines += ["", f"_Measured {measured['date']} — {measured['machine']}._"]
             lines.append("")
     return "\n".join(lines)
 
@@ -68,12 +76,16 @@ def main(argv: list[str]) -> int:
         OUT.write_text(render(results) + "\n")
         return 0
     wanted = argv or list(SECTIONS)
+    for name in SECTIONS:  # sections kept from an earlier run keep that run's date and machine
+        if name in results and "measured" not in results[name] and "date" in results:
+            results[name]["measured"] = {"date": results["date"], "machine": results["machine"]}
     for name in wanted:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"benchmarks.bench_{name}")
         results[name] = module.run()
         print(json.dumps(results[name], indent=1, default=str), flush=True)
-    results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        results[name]["measured"] = {"date": now(), "machine": machine()}
+    results["date"] = now()
     results["machine"] = machine()
     RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
     OUT.write_text(render(results) + "\n")
