@@ -193,14 +193,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export_lake(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse.lake import export_ducklake
+    from warehouse.lake import catalog_file, export_ducklake
     from warehouse.snapshot import snapshot_path
 
     catalog = str(args.ducklake)
-    local = ":" not in catalog.split("/", 1)[0]
-    data = Path(args.data_path) if args.data_path else Path(catalog).parent / "data"
-    if local:
-        Path(catalog).parent.mkdir(parents=True, exist_ok=True)
+    file = catalog_file(catalog)
+    if file is None and not args.data_path:
+        raise CliError(f"--ducklake {catalog}: a catalog in a database needs --data-path DIR")
+    data = Path(args.data_path) if args.data_path else Path(str(file)).parent / "data"
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     require_warehouse(settings.db)
     snapshot = snapshot_path(settings.db)  # what readers read while a run writes the file
     source = snapshot if snapshot.is_file() else settings.db

@@ -4,6 +4,13 @@ the file, and each export is one snapshot with only the new and changed rows."""
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +23,57 @@ from cli.main import main
 from ingest.models import Alert, FeedSpec
 from warehouse import store
 from warehouse.db import connect
-from warehouse.lake import extension_path
+from warehouse.lake import load_extensions
 
 NIGHT = datetime(2026, 11, 20, 3, tzinfo=UTC)
+
+
+def _postgres_programs() -> Path | None:
+    """Debian's PostgreSQL server programs (initdb, pg_ctl), the newest version there is."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+INITDB = ("-U", "newsdesk", "--auth=trust", "-E", "UTF8")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server of the test's own on 127.0.0.1, stopped at the end; its DuckLake
+    catalog string. initdb refuses to run as root, so as root the server runs as Debian's
+    postgres user."""
+    programs = _postgres_programs()
+    if programs is None:
+        pytest.skip("no PostgreSQL server found: install Debian's postgresql, as .ci/run does")
+    home = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server as")
+        os.chown(home, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = home / "data", _free_port()
+    pg_ctl = [*as_user, str(programs / "pg_ctl"), "-D", str(data)]
+    quiet = {"check": True, "capture_output": True, "timeout": 60}
+    try:
+        subprocess.run(
+            [*as_user, str(programs / "initdb"), "-D", str(data), *INITDB],
+            **quiet,
+        )
+        options = f"-h 127.0.0.1 -p {port} -k {home}"
+        subprocess.run([*pg_ctl, "-l", str(home / "log"), "-w", "-o", options, "start"], **quiet)
+        yield f"postgres:dbname=postgres host=127.0.0.1 port={port} user=newsdesk"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _night(db: Path, n: int) -> None:
@@ -81,18 +136,21 @@ def _answers(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
     return out
 
 
-def test_the_documented_sql_gives_on_the_lake_what_it_gives_on_the_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    db, catalog = tmp_path / "w.duckdb", tmp_path / "lake" / "catalog.ducklake"
+def _three_nights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: str, data: Path
+) -> list[Any]:
+    """Three nights stored and exported; after each, the documented SQL on the lake and on the
+    file give the same rows. The lake's snapshot count after each export."""
+    db = tmp_path / "w.duckdb"
     snapshots: list[Any] = []
     for n in range(3):
         _night(db, n)
-        assert main(["export", "--ducklake", str(catalog), "--db", str(db)]) == 0
+        args = ["export", "--ducklake", catalog, "--data-path", str(data), "--db", str(db)]
+        assert main(args) == 0
         out = capsys.readouterr().out
         assert "articles: 4 rows" in out and f"written to the DuckLake {catalog}" in out
         lake = duckdb.connect()
-        lake.execute(f"LOAD '{extension_path()}'")  # from the package: no download
+        load_extensions(lake, catalog)  # from the packages: no download
         lake.execute(f"ATTACH 'ducklake:{catalog}' AS lake (READ_ONLY)")
         snapshots.append(lake.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone())
         lake.execute("USE lake")
@@ -102,8 +160,43 @@ def test_the_documented_sql_gives_on_the_lake_what_it_gives_on_the_file(
         on_file = _answers(file)
         file.close()
         assert len(on_file) >= 8 and on_lake == on_file, n
-    assert [s[0] for s in snapshots] == [2, 3, 4]  # one snapshot a night after the first
+    return [s[0] for s in snapshots]
+
+
+def test_the_documented_sql_gives_on_the_lake_what_it_gives_on_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = tmp_path / "lake" / "catalog.ducklake"
+    snapshots = _three_nights(tmp_path, capsys, str(catalog), tmp_path / "lake" / "data")
+    assert snapshots == [2, 3, 4]  # one snapshot a night after the first
     assert (tmp_path / "lake" / "data").is_dir()
+
+
+def test_a_postgresql_catalog_keeps_the_lake_as_a_file_catalog_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], postgres: str
+) -> None:
+    """The catalog in a real PostgreSQL server (Debian's, started for the test), as a team
+    whose readers are on other machines would run it."""
+    snapshots = _three_nights(tmp_path, capsys, postgres, tmp_path / "data")
+    assert snapshots == [2, 3, 4]
+    server = duckdb.connect()
+    load_extensions(server, postgres)
+    dsn = postgres.removeprefix("postgres:")
+    server.execute(f"ATTACH '{dsn}' AS pg (TYPE postgres, READ_ONLY)")
+    (kept,) = server.execute("SELECT count(*) FROM pg.public.ducklake_snapshot").fetchone() or (0,)
+    server.close()
+    assert kept == 4  # the catalog is the server's
+
+
+def test_a_catalog_in_a_database_needs_a_data_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _night(db, 0)
+    catalog = "postgres:dbname=lake host=127.0.0.1"
+    assert main(["export", "--ducklake", catalog, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs --data-path" in err
 
 
 def test_a_catalog_that_cannot_be_opened_is_said_in_one_line(

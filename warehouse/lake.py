@@ -2,8 +2,9 @@
 one machine (many people and engines at once, each reading a snapshot), while the DuckDB file
 stays the pipeline's single writer.
 
-The catalog is a DuckDB file (a PostgreSQL catalog works the same: ``postgres:...``) and the
-data is Parquet under ``data_path``. Each export is one transaction, so one DuckLake snapshot
+The catalog is a DuckDB file, or a PostgreSQL database (``postgres:dbname=... host=...``,
+for many writers and readers on other machines), and the data is Parquet under
+``data_path``. Each export is one transaction, so one DuckLake snapshot
 per night. The large tables get their new rows only (and the rows whose content changed);
 the small ones, updated in place every night (feeds, runs, deliveries), are copied whole. The
 public views of ``docs/sql.md`` are created in the lake, so the documented SQL runs there as
@@ -13,6 +14,7 @@ downloaded at run time.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import duckdb
@@ -28,15 +30,34 @@ APPENDED = {
 REPLACED = ("feeds", "runs", "run_feeds", "alerts", "alert_deliveries", "revisions")
 
 
-def extension_path() -> str:
-    """The DuckLake extension of the duckdb-extension-ducklake package, or DuckDB's name for
-    it (which DuckDB would download: an offline machine then says so at ATTACH)."""
+def extension_path(name: str = "ducklake") -> str:
+    """A DuckDB extension from its PyPI package (duckdb-extension-ducklake,
+    duckdb-extension-postgres-scanner), or DuckDB's name for it (which DuckDB would download:
+    an offline machine then says so at ATTACH)."""
     try:
-        import duckdb_extension_ducklake
+        package = importlib.import_module(f"duckdb_extension_{name}")
     except ImportError:
-        return "ducklake"
-    found = sorted(Path(duckdb_extension_ducklake.__file__).parent.rglob("*.duckdb_extension"))
-    return str(found[-1]) if found else "ducklake"
+        return name
+    found = sorted(Path(package.__file__ or "").parent.rglob("*.duckdb_extension"))
+    return str(found[-1]) if found else name
+
+
+# Catalogs in a database server rather than a file: DuckLake's own prefixes.
+SERVER_CATALOGS = ("postgres:", "mysql:")
+
+
+def catalog_file(catalog: str) -> Path | None:
+    """The catalog's file, or None for a catalog in a database server."""
+    bare = catalog.removeprefix("ducklake:")
+    return None if bare.startswith(SERVER_CATALOGS) else Path(bare)
+
+
+def load_extensions(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """DuckLake, and for a PostgreSQL catalog (``postgres:dbname=... host=...``) the
+    PostgreSQL scanner it reads and writes the catalog through, both from their packages."""
+    con.execute(f"LOAD '{_quote(extension_path())}'")
+    if catalog.removeprefix("ducklake:").startswith("postgres:"):
+        con.execute(f"LOAD '{_quote(extension_path('postgres_scanner'))}'")
 
 
 def _quote(text: str) -> str:
@@ -57,9 +78,9 @@ def export_ducklake(warehouse: Path, catalog: str, data_path: Path) -> dict[str,
 
 
 def _export(con: duckdb.DuckDBPyConnection, catalog: str, data_path: Path) -> dict[str, int]:
-    con.execute(f"LOAD '{_quote(extension_path())}'")
+    load_extensions(con, catalog)
     data_path.mkdir(parents=True, exist_ok=True)
-    target = catalog if ":" in catalog.split("/", 1)[0] else f"ducklake:{catalog}"
+    target = f"ducklake:{catalog.removeprefix('ducklake:')}"
     con.execute(f"ATTACH '{_quote(target)}' AS lake (DATA_PATH '{_quote(str(data_path))}/')")
     try:
         existing = {
