@@ -6,7 +6,6 @@ of ``flows/tasks.py`` and the batches of ``flows/batches.py``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +28,13 @@ from flows.tasks import (
 from ingest.extract import ExtractionPool, start_forkserver
 from ingest.faults import crash_point
 from ingest.feed_list import load_feed_list
-from ingest.models import FeedSpec, RunSummary
+from ingest.models import FeedEntry, FeedSpec, RunSummary
 from ingest.session import FetchSession
 from ingest.settings import Settings
 from pipeline import feeds
 from pipeline.batch import recheck_headers, release
 from pipeline.gaps import count_recovered
+from pipeline.plan import chunks
 from pipeline.run import Run, backfill_index, one_run, pending_seeds
 from pipeline.runtime import feed_pool, freeze_startup_heap
 from warehouse import store
@@ -76,6 +76,36 @@ def nightly(
                 pool.shutdown()
 
 
+def _read_feeds(
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    run: Run,
+    pool: ExtractionPool | None,
+    carried: Sequence[FeedEntry],
+) -> feeds.FeedNight:
+    """The night's feeds, a chunk at a time (``pipeline.feeds.FEED_CHUNK``): fetched, read,
+    their gaps filled, the new entries selected, and the chunk recorded with its entries
+    queued, before the next chunk is fetched."""
+    con, now = run.con, run.now
+    night = feeds.FeedNight()
+    for chunk in chunks(specs, feeds.FEED_CHUNK):
+        states = store.feed_states(con, [s.url for s in chunk])
+        results = fetch_feeds(settings, as_is(chunk), as_is(states), now, as_is(pool))
+        crash_point("feeds-fetched")
+        outcomes, entries = read_feeds(settings, as_is(chunk), as_is(results), as_is(states))
+        recovered = fill_gaps(
+            settings, as_is(chunk), as_is(outcomes), as_is(entries), as_is(states), now
+        )
+        # Carried before recovered: an entry a poll queued is no recovery (select_new keeps
+        # the first); the carried go with the first chunk.
+        taken = [*entries, *(carried if not night.outcomes else ()), *recovered]
+        fresh, updated = select_new(con, as_is(night.unseen(taken)))
+        outcomes = count_recovered(outcomes, fresh)
+        feeds.record_feeds(con, settings, run.run_id, now, results, outcomes, states, fresh)
+        night.add(outcomes, len(entries), fresh, updated)
+    return night
+
+
 def _nightly(
     settings: Settings,
     specs: Sequence[FeedSpec],
@@ -99,25 +129,13 @@ def _nightly(
     # pool worker, and fetching starts at once.
     seeds = pending_seeds(con, settings.seeds_dir)
     store.register_feeds(con, specs)
-    states = store.feed_states(con, [s.url for s in specs])
     progress.start("feeds", len(specs))
-    results = fetch_feeds(settings, as_is(specs), as_is(states), now, as_is(pool))
-    crash_point("feeds-fetched")
-    outcomes, entries = read_feeds(settings, as_is(specs), as_is(results), as_is(states))
-    recovered = fill_gaps(
-        settings, as_is(specs), as_is(outcomes), as_is(entries), as_is(states), now
-    )
-    # Carried before recovered: an entry a poll queued is no recovery (select_new keeps the first).
-    fresh, updated = select_new(con, as_is([*entries, *carried, *recovered]))
-    outcomes = count_recovered(outcomes, fresh)
-    feeds.count_feeds(summary, outcomes)
-    summary.entries_seen = len(entries)
-    summary.new_entries = len(fresh)
-    logger.info("entries: %d seen, %d new", len(entries), len(fresh))
-    recorded = functools.partial(
-        feeds.record_feeds, con, settings, run_id, now, results, outcomes, states, fresh
-    )
-    store_entries(con, settings, fresh, run_id, tally, seeds, session, recorded, pool)
+    night = _read_feeds(settings, specs, run, pool, carried)
+    feeds.count_feeds(summary, night.outcomes)
+    summary.entries_seen, summary.new_entries = night.entries_seen, len(night.fresh)
+    logger.info("entries: %d seen, %d new", night.entries_seen, len(night.fresh))
+    fresh, updated, outcomes = night.fresh, night.updated, night.outcomes
+    store_entries(con, settings, fresh, run_id, tally, seeds, session, pool=pool)
     if updated:
         checks = recheck_headers(con, updated)
         pages = fetch_pages(settings, as_is(updated), as_is(session), headers_for=as_is(checks))

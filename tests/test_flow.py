@@ -493,3 +493,37 @@ def test_a_plan_takes_back_what_a_batch_gave_back_first() -> None:
     plan.put_back(first[3:])
     again = plan.take()
     assert [e.url for e in again[: len(first) - 3]] == [e.url for e in first[3:]]
+
+
+def test_feeds_read_a_chunk_at_a_time_store_what_one_piece_stores(
+    prefect_server: str, demo_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk of one feed: each chunk recorded before the next is fetched, and an article a
+    later chunk's feed lists again (a second address of the Harbor feed) selected once."""
+    from pipeline import feeds as feed_stage
+
+    whole = run(write_feed_list(demo_site.url, tmp_path / "feeds.toml"), tmp_path / "one.duckdb")
+    listing = tmp_path / "chunked.toml"
+    listing.write_text(
+        (tmp_path / "feeds.toml").read_text()
+        + f'\n[[feeds]]\nurl = "{demo_site.url}/harbor/rss.xml?edition=2"\nname = "Harbor again"\n'
+    )
+    monkeypatch.setattr(feed_stage, "FEED_CHUNK", 1)
+    chunked = run(listing, tmp_path / "chunked.duckdb")
+    assert chunked.new_entries == whole.new_entries and chunked.feeds_ok == 3
+
+    def stored(db: Path) -> tuple[list[Any], list[Any]]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            articles = con.execute(
+                "SELECT canonical_url, duplicate_of IS NULL FROM articles ORDER BY 1"
+            ).fetchall()
+            feeds = con.execute("SELECT name, new_entries FROM run_feeds ORDER BY name").fetchall()
+        finally:
+            con.close()
+        return articles, feeds
+
+    articles, per_feed = stored(tmp_path / "chunked.duckdb")
+    assert articles == stored(tmp_path / "one.duckdb")[0]
+    assert [name for name, _ in per_feed] == ["Evening Courier", "Harbor Daily", "Harbor again"]
+    assert dict(per_feed)["Harbor again"] == 0

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
-from warehouse.store.bulk import as_list
+from warehouse.store.bulk import IN_KEYS, as_list, lookup
 
 
 def index_fingerprints(
@@ -58,15 +58,21 @@ def drop_stale_fingerprints(
 
 
 def unindexed_originals(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[str, str]]:
-    """Up to ``limit`` originals (id, text) the near-duplicate index lacks."""
-    return [
-        (str(aid), str(text))
-        for aid, text in con.execute(
-            "SELECT article_id, text FROM articles a WHERE duplicate_of IS NULL AND NOT EXISTS"
+    """Up to ``limit`` originals (id, text) the near-duplicate index lacks.
+
+    Their ids first, then the texts of those alone: one query reading the text column
+    brought every stored text into DuckDB's memory at the start of each run, to find none
+    missing (78 MB of the flow process's peak at 10,000 stored articles)."""
+    ids = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT article_id FROM articles a WHERE duplicate_of IS NULL AND NOT EXISTS"
             " (SELECT 1 FROM dedupe_docs d WHERE d.article_id = a.article_id) LIMIT ?",
             [limit],
         ).fetchall()
     ]
+    rows = lookup(con, f"SELECT article_id, text FROM articles WHERE article_id {IN_KEYS}", ids)
+    return [(str(aid), str(text)) for aid, text in rows]
 
 
 def drop_fingerprints(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
